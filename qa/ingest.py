@@ -1,0 +1,204 @@
+"""The indexing flow: files → load → clean → structure → chunk → embed → store.
+
+Each file succeeds or fails on its own; failures are reported with their reason
+and the knowledge base changes only in the single atomic write at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qa.chunking import chunk_article
+from qa.clean import clean_lines
+from qa.embeddings import Embedder
+from qa.lexical import tokenize
+from qa.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
+from qa.model import Article, Document, FileResult
+from qa.store import SCHEMA, PreparedDocument, apply_changes, connect
+from qa.structure import split_articles
+
+META_FIELDS = ("title", "author", "place", "date")
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def parse_bytes_text(text: str, settings: dict[str, Any]) -> list[Article]:
+    """Clean text → articles with their chunks."""
+    chunking = settings.get("chunking", {})
+    articles = []
+    for draft in split_articles(clean_lines(text)):
+        chunks = chunk_article(draft, int(chunking.get("min_chars", 60)), int(chunking.get("max_chars", 500)))
+        articles.append(Article(draft.title, draft.text, draft.author, draft.place, draft.date, chunks))
+    return articles
+
+
+def parse_file(path: Path, settings: dict[str, Any], meta: dict[str, Any] | None = None) -> Document:
+    """Parse one file without touching any index. Raises LoadError."""
+    max_mb = float(settings.get("ingest", {}).get("max_file_size_mb", 50))
+    loaded, data = load_file(path, max_bytes=int(max_mb * 2**20))
+    articles = parse_bytes_text(loaded.text, settings)
+    if not any(a.chunks for a in articles):
+        raise LoadError("文件中没有可索引的正文")
+    meta = {**_sidecar_meta(path), **(meta or {})}
+    _apply_meta(articles, meta)
+    return Document(
+        path=str(path.resolve()),
+        file_name=path.name,
+        format=loaded.format,
+        encoding=loaded.encoding,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        articles=articles,
+        meta=meta,
+    )
+
+
+def _sidecar_meta(path: Path) -> dict[str, Any]:
+    sidecar = path.with_name(path.name + ".meta.yaml")
+    if not sidecar.exists():
+        return {}
+    try:
+        loaded = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise LoadError(f"元数据文件 {sidecar.name} 无法解析：{exc}") from exc
+    if not isinstance(loaded, dict):
+        raise LoadError(f"元数据文件 {sidecar.name} 应为 “字段: 值” 的格式")
+    return loaded
+
+
+def _apply_meta(articles: list[Article], meta: dict[str, Any]) -> None:
+    """Top-level fields apply to every article; ``articles: [{...}, ...]`` to each in order."""
+    per_article = meta.get("articles") or []
+    for i, article in enumerate(articles):
+        overrides = {k: meta[k] for k in META_FIELDS if meta.get(k) not in (None, "")}
+        if i < len(per_article) and isinstance(per_article[i], dict):
+            overrides.update({k: v for k, v in per_article[i].items() if k in META_FIELDS and v not in (None, "")})
+        for key, value in overrides.items():
+            setattr(article, key, str(value))
+        if "title" in overrides:
+            for chunk in article.chunks:
+                chunk.section[0] = article.title
+
+
+def read_meta_csv(path: Path) -> dict[str, dict[str, Any]]:
+    """A CSV with a ``file`` column (file name or path) and any of title/author/place/date."""
+    from qa.loaders import decode_bytes
+
+    text, _ = decode_bytes(path.read_bytes())
+    rows = csv.DictReader(text.splitlines())
+    if not rows.fieldnames or "file" not in rows.fieldnames:
+        raise LoadError(f"元数据表 {path.name} 需要一列 file（文件名），以及 title/author/place/date 中的任意几列")
+    return {row["file"].strip(): {k: v for k, v in row.items() if k in META_FIELDS and v} for row in rows}
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and supported files under given folders (sorted: results never depend on order)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        else:
+            files.append(path)
+    return files
+
+
+def embedding_text(article: Article, section: list[str], text: str) -> str:
+    """What the embedder sees: title, section path and the chunk text."""
+    return "\n".join([article.title, " > ".join(section[1:]), text])
+
+
+def existing_documents(folder: Path) -> dict[str, tuple[int, str]]:
+    """path → (document id, content hash) of what the knowledge base holds now."""
+    if not (folder / "kb.sqlite").exists():
+        return {}
+    conn = connect(folder)
+    try:
+        conn.executescript(SCHEMA)
+        return {
+            r["path"]: (r["id"], r["content_hash"])
+            for r in conn.execute("SELECT id, path, content_hash FROM documents")
+        }
+    finally:
+        conn.close()
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    folder: Path,
+    settings: dict[str, Any],
+    embedder: Embedder,
+    rebuild: bool = False,
+    meta_table: dict[str, dict[str, Any]] | None = None,
+    progress: Progress | None = None,
+) -> list[FileResult]:
+    """Index files into the knowledge base at ``folder``; one result per file."""
+    report = progress or (lambda stage, done, total: None)
+    files = expand_paths(paths)
+    existing = existing_documents(folder)
+    removals: set[int] = {doc_id for doc_id, _ in existing.values()} if rebuild else set()
+    known_hashes = {} if rebuild else {h: p for p, (_, h) in existing.items()}
+    results: list[FileResult] = []
+    parsed: list[tuple[Document, FileResult]] = []
+    for i, path in enumerate(files):
+        report("parse", i, len(files))
+        key = str(path.resolve())
+        meta = (meta_table or {}).get(path.name) or (meta_table or {}).get(str(path)) or {}
+        try:
+            doc = parse_file(path, settings, meta)
+        except LoadError as exc:
+            results.append(FileResult(str(path), "failed", reason=str(exc)))
+            continue
+        except Exception as exc:  # a parser bug must not stop the batch either
+            results.append(FileResult(str(path), "failed", reason=f"解析出错：{type(exc).__name__}: {exc}"))
+            continue
+        previous = None if rebuild else existing.get(key)
+        if previous and previous[1] == doc.content_hash and not meta:
+            results.append(FileResult(str(path), "unchanged"))
+            continue
+        twin = known_hashes.get(doc.content_hash)
+        if twin and twin != key:
+            results.append(FileResult(str(path), "duplicate", reason=f"与已导入的 {Path(twin).name} 内容相同"))
+            continue
+        known_hashes[doc.content_hash] = key
+        result = FileResult(
+            str(path), "replaced" if previous else "indexed", chunks=sum(len(a.chunks) for a in doc.articles)
+        )
+        if previous:
+            removals.add(previous[0])
+        parsed.append((doc, result))
+        results.append(result)
+    report("parse", len(files), len(files))
+    if not parsed and not removals:
+        return results
+
+    batch_size = int(settings.get("embedding", {}).get("batch_size", 64))
+    inputs = [(doc, a, c) for doc, _ in parsed for a in doc.articles for c in a.chunks]
+    texts = [embedding_text(a, c.section, c.text) for _, a, c in inputs]
+    import numpy as np
+
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        report("embed", start, len(texts))
+        vectors[start : start + batch_size] = embedder.embed_documents(texts[start : start + batch_size])
+    report("embed", len(texts), len(texts))
+
+    additions = []
+    position = 0
+    for doc, _ in parsed:
+        n = sum(len(a.chunks) for a in doc.articles)
+        tokens = [tokenize(embedding_text(a, c.section, c.text)) for a in doc.articles for c in a.chunks]
+        additions.append(PreparedDocument(doc, vectors[position : position + n], tokens))
+        position += n
+    report("write", 0, 1)
+    apply_changes(folder, embedder.name, embedder.dim, additions, sorted(removals))
+    report("write", 1, 1)
+    return results
+
+
+def remove_documents(folder: Path, doc_ids: list[int], embedder_name: str, dim: int) -> None:
+    apply_changes(folder, embedder_name, dim, [], doc_ids)

@@ -1,0 +1,63 @@
+"""jieba tokenisation with the domain dictionary, and BM25 (bm25s) over the tokens.
+
+There is no stopword list: words like 加强 and 坚持 carry meaning in this genre.
+Only whitespace and punctuation are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+DOMAIN_DICT = Path(__file__).parent / "data" / "domain_dict.txt"
+_NOT_A_WORD = re.compile(r"^[\W_]+$")
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.load_userdict(str(DOMAIN_DICT))
+    return tokenizer
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens (words and their sub-words), lower-cased, punctuation dropped."""
+    return [t.lower() for t in _tokenizer().lcut_for_search(text) if t.strip() and not _NOT_A_WORD.match(t)]
+
+
+class BM25Index:
+    """BM25 over pre-tokenised chunks; rows are positions in the ``ids`` array of the store."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+
+    @classmethod
+    def build(cls, corpus_tokens: list[list[str]]) -> BM25Index:
+        import bm25s
+
+        model = bm25s.BM25()
+        # an empty corpus still needs a valid (empty) index on disk
+        model.index(corpus_tokens or [[""]], show_progress=False)
+        return cls(model)
+
+    @classmethod
+    def load(cls, folder: Path) -> BM25Index:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), mmap=True))
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder))
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every row for the query."""
+        if not query_tokens:
+            return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self._model.get_scores(query_tokens), dtype=np.float32)

@@ -1,0 +1,110 @@
+"""The data model every pipeline stage shares.
+
+Offsets are always into ``Article.text`` (the cleaned article body), so that
+``article.text[chunk.start:chunk.end] == chunk.text`` holds exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CHUNK_KINDS = ("point", "paragraph", "caption")
+
+
+@dataclass
+class Chunk:
+    text: str
+    start: int
+    end: int
+    section: list[str]  # article title → section heading → point heading
+    kind: str  # one of CHUNK_KINDS
+    id: int | None = None  # assigned by the knowledge base
+
+
+@dataclass
+class Article:
+    title: str
+    text: str
+    author: str | None = None
+    place: str | None = None
+    date: str | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """One source file, parsed: its articles and the facts about the file."""
+
+    path: str
+    file_name: str
+    format: str
+    encoding: str | None
+    content_hash: str
+    size: int
+    articles: list[Article] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)  # user overrides from a sidecar or CSV
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document": {
+                "path": self.path,
+                "file_name": self.file_name,
+                "format": self.format,
+                "encoding": self.encoding,
+                "content_hash": self.content_hash,
+                "size": self.size,
+            },
+            "articles": [
+                {
+                    "title": a.title,
+                    "author": a.author,
+                    "place": a.place,
+                    "date": a.date,
+                    "text": a.text,
+                    "chunks": [{k: v for k, v in asdict(c).items()} for c in a.chunks],
+                }
+                for a in self.articles
+            ],
+        }
+
+
+@dataclass
+class Hit:
+    """A chunk found by a search, with where it came from and how it scored."""
+
+    chunk_id: int
+    doc: str  # source file name
+    title: str
+    place: str | None
+    section: list[str]
+    text: str
+    start: int
+    end: int
+    score: float
+    kind: str = "paragraph"
+    article_id: int | None = None
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc": self.doc,
+            "title": self.title,
+            "place": self.place,
+            "section": self.section,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass
+class FileResult:
+    """What ingestion did with one file, for the summary table."""
+
+    path: str
+    status: str  # indexed | unchanged | replaced | duplicate | failed
+    chunks: int = 0
+    reason: str = ""

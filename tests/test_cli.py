@@ -1,0 +1,80 @@
+"""The `qa` command as a user runs it: a real subprocess, a real index folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import ROOT, SEEDS
+
+
+def qa(*args: str, index_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "COLUMNS": "200"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_inspect_json_shape():
+    proc = qa("inspect", str(next(SEEDS.glob("004_*.txt"))), "--json", index_dir=Path("unused"))
+    data = json.loads(proc.stdout)
+    assert data["document"]["file_name"].startswith("004_")
+    assert len(data["articles"]) == 5
+    for article in data["articles"]:
+        assert set(article) >= {"title", "author", "place", "date", "text", "chunks"}
+        for chunk in article["chunks"]:
+            assert set(chunk) >= {"id", "section", "kind", "text", "start", "end"}
+            assert article["text"][chunk["start"] : chunk["end"]] == chunk["text"]
+
+
+def test_ingest_search_docs_remove(tmp_path):
+    index_dir = tmp_path / "idx"
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "empty.txt").write_bytes(b"")
+    proc = qa("ingest", str(SEEDS), str(broken), index_dir=index_dir)
+    assert proc.stdout.count("已索引") >= 5 and "文件为空" in proc.stdout
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"question": "5岗20级薪酬"}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"question": "四议两公开"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    lines = qa("search", "--batch", str(questions), "-k", "3", index_dir=index_dir).stdout.splitlines()
+    assert len(lines) == 2
+    first = json.loads(lines[0])
+    assert first["question"] == "5岗20级薪酬"
+    top = first["hits"][0]
+    assert set(top) == {"doc", "title", "place", "section", "text", "start", "end", "score"}
+    assert "5岗20级" in top["text"] and top["place"] == "蓼皋街道"
+
+    docs = json.loads(qa("docs", "--json", index_dir=index_dir).stdout)
+    assert len(docs) == 5 and sum(d["chunks"] for d in docs) > 50
+
+    target = next(SEEDS.glob("004_*.txt")).name
+    qa("remove", target, index_dir=index_dir)
+    hits = json.loads(qa("search", "5岗20级", "--json", "-k", "20", index_dir=index_dir).stdout)["hits"]
+    assert all(h["doc"] != target for h in hits)
+
+
+def test_missing_knowledge_base_is_a_clear_error(tmp_path):
+    proc = qa("search", "党建", index_dir=tmp_path / "none", check=False)
+    assert proc.returncode == 1
+    assert "不存在" in proc.stderr and "qa ingest" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unknown_model_error_says_what_to_put_in_config(tmp_path):
+    env_config = tmp_path / "config.yaml"
+    env_config.write_text("embedding:\n  model: /no/such/model-folder\n", encoding="utf-8")
+    proc = qa("ingest", str(SEEDS), "--config", str(env_config), index_dir=tmp_path / "idx", check=False)
+    assert proc.returncode == 1
+    assert "embedding.model" in proc.stderr and "Traceback" not in proc.stderr
