@@ -193,6 +193,46 @@ def search(
         out.print(f"   {hit.text[:160]}{'…' if len(hit.text) > 160 else ''}\n", highlight=False)
 
 
+@app.command("eval")
+def evaluate_cmd(
+    questions: Annotated[Path, typer.Argument(help="问题集 JSONL：question, gold[{doc, contains}], kind")],
+    kb: KbOption = None,
+    k: Annotated[int, typer.Option("-k", help="评测前 k 条")] = 10,
+    compare: Annotated[bool, typer.Option("--compare", help="同一次运行中对比标准做法与各单路检索")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """评测检索质量：hit@1、hit@5、MRR@k、召回率，按问题类型分列。"""
+    from qa.embeddings import load_embedder
+    from qa.evaluation import FixedBM25Baseline, LangchainDenseBaseline, Ranked, evaluate, format_table, load_questions
+    from qa.retrieval import HybridRetriever
+    from qa.store import KnowledgeBase
+
+    with user_errors():
+        settings = _settings(config, index_dir)
+        knowledge_base = KnowledgeBase(_folder(settings, kb))
+        embedder = load_embedder(settings)
+        retriever = HybridRetriever(knowledge_base, embedder, int(settings["retrieval"].get("candidates", 50)))
+        items = load_questions(questions)
+
+        def ours(mode: str):
+            return lambda q: Ranked([(h.doc, h.text) for h in retriever.search(q, k, mode=mode)])
+
+        reports = {}
+        if compare:
+            files = [Path(r["path"]) for r in knowledge_base.documents()]
+            reports["langchain-500"] = evaluate(LangchainDenseBaseline(files, embedder), items, k)
+            reports["bm25-300"] = evaluate(FixedBM25Baseline(files), items, k)
+            reports["dense"] = evaluate(ours("dense"), items, k)
+            reports["bm25"] = evaluate(ours("lexical"), items, k)
+        reports["hybrid"] = evaluate(ours("hybrid"), items, k)
+    if as_json:
+        print(json.dumps(reports, ensure_ascii=False, indent=2))
+    else:
+        print(format_table(reports, k))
+
+
 @app.command()
 def docs(
     kb: KbOption = None,
