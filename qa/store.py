@@ -140,9 +140,8 @@ def apply_changes(
             new_generation = generation + 1
             _write_generation(folder, new_generation, index, bm25_ids, bm25_tokens, embedder_name, dim)
             with conn:  # the switch: one transaction
-                if removals:
-                    conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
-                    conn.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in removals])
+                # articles and chunks go with their document (ON DELETE CASCADE)
+                conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
                 for prepared, ids in zip(additions, new_ids, strict=True):
                     _insert_document(conn, prepared, ids)
                 _set_manifest(
