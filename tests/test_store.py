@@ -210,3 +210,20 @@ def test_killed_writer_leaves_previous_generation_readable(tmp_path, seed_copy, 
     results = ingest_paths([extra], folder, settings, embedder)
     assert {r.status for r in results} == {"indexed"}
     assert sorted(p.name for p in folder.glob("gen-*")) == ["gen-2"]
+
+
+def test_langchain_retriever_carries_chunk_metadata(seed_kb, embedder):
+    from qa.langchain_retriever import HybridLangchainRetriever
+
+    lc = HybridLangchainRetriever(retriever=HybridRetriever(seed_kb, embedder), k=3)
+    docs = lc.invoke("5岗20级薪酬增长机制")
+    assert len(docs) == 3
+    top = docs[0]
+    assert "5岗20级" in top.page_content and top.metadata["place"] == "蓼皋街道"
+    assert set(top.metadata) >= {"chunk_id", "doc", "title", "section", "start", "end", "score"}
+
+
+def test_import_qa_stays_light():
+    code = "import sys, qa, qa.retrieval, qa.store, qa.ingest; print(any(m in sys.modules for m in ('torch', 'gradio', 'sentence_transformers', 'faiss')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
