@@ -178,12 +178,16 @@ def search(
                     hits = retriever.search(question, k, filters)
                     print(json.dumps({"question": question, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
             return
-        hits = retriever.search(query or "", k, filters)
+        result = retriever.retrieve(query or "", k, filters)
+        hits = result.hits
     if as_json:
-        print(json.dumps({"question": query, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+        payload = {"question": query, "relevant": result.relevant, "hits": [h.to_dict() for h in hits]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     if not hits:
         out.print("没有找到相关段落。")
+    elif not result.relevant:
+        out.print("[yellow]知识库中没有与此直接相关的内容，以下为最接近的段落（可能相关）：[/yellow]")
     for rank, hit in enumerate(hits, 1):
         path = " > ".join(hit.section[1:]) or "导语"
         out.print(
@@ -217,7 +221,11 @@ def evaluate_cmd(
         items = load_questions(questions)
 
         def ours(mode: str):
-            return lambda q: Ranked([(h.doc, h.text) for h in retriever.search(q, k, mode=mode)])
+            def run(question: str) -> Ranked:
+                result = retriever.retrieve(question, k, mode=mode)
+                return Ranked([(h.doc, h.text) for h in result.hits], nothing_relevant=not result.relevant)
+
+            return run
 
         reports = {}
         if compare:

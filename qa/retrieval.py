@@ -24,6 +24,21 @@ _QUESTION_WORDS = re.compile(
 )
 
 
+# "Nothing relevant" when neither leg finds a convincing passage. Calibrated on the dev set's negatives
+# (off-topic questions: top cosine ≤ 0.27, top BM25 ≤ 2.4 but for one that shares a rare word) against
+# its answerable questions; BM25 scores scale with the corpus, so recalibrate with `qa eval` on a new corpus.
+MIN_DENSE_COSINE = 0.28
+MIN_BM25_SCORE = 3.0
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    relevant: bool
+    dense_top: float = 0.0
+    lexical_top: float = 0.0
+
+
 @dataclass
 class Filters:
     doc: str | None = None  # source file name
@@ -69,10 +84,14 @@ class HybridRetriever:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """Top k hits; ``mode`` "dense" or "lexical" runs one leg alone (for evaluation)."""
+        return self.retrieve(query, k, filters, mode).hits
+
+    def retrieve(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> SearchResult:
+        """Top k hits and whether anything in the corpus is relevant at all."""
         cleaned = normalise_query(query)
         allowed = self._allowed_ids(filters) if filters else None
         if allowed is not None and allowed.size == 0:
-            return []
+            return SearchResult([], relevant=False)
         dense = self._dense(cleaned, allowed) if mode in ("hybrid", "dense") else []
         lexical = self._lexical(cleaned, allowed) if mode in ("hybrid", "lexical") else []
         fused: dict[int, float] = {}
@@ -87,7 +106,10 @@ class HybridRetriever:
             hit.lexical_score = lexical_scores.get(hit.chunk_id)
         # ties broken by content position, never by chunk id: results must not depend on ingest order
         hits.sort(key=lambda h: (-round(h.score, 9), h.doc, h.start))
-        return hits[:k]
+        dense_top = dense[0][1] if dense else 0.0
+        lexical_top = lexical[0][1] if lexical else 0.0
+        relevant = dense_top >= MIN_DENSE_COSINE or lexical_top >= MIN_BM25_SCORE
+        return SearchResult(hits[:k], relevant, dense_top, lexical_top)
 
     def _allowed_ids(self, filters: Filters) -> np.ndarray:
         where, params = filters.sql()

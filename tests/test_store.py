@@ -227,3 +227,9 @@ def test_import_qa_stays_light():
     code = "import sys, qa, qa.retrieval, qa.store, qa.ingest; print(any(m in sys.modules for m in ('torch', 'gradio', 'sentence_transformers', 'faiss')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_off_topic_question_is_flagged_not_relevant(seed_kb, embedder):
+    retriever = HybridRetriever(seed_kb, embedder)
+    assert not retriever.retrieve("台风来临前渔船如何避险？").relevant
+    assert retriever.retrieve("蓼皋街道社区工作者的薪酬增长机制").relevant
