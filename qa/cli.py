@@ -175,14 +175,13 @@ def search(
             for line in batch.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     question = json.loads(line)["question"]
-                    hits = retriever.search(question, k, filters)
-                    print(json.dumps({"question": question, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
+                    result = retriever.retrieve(question, k, filters)
+                    print(json.dumps(_search_payload(question, result), ensure_ascii=False))
             return
         result = retriever.retrieve(query or "", k, filters)
         hits = result.hits
     if as_json:
-        payload = {"question": query, "relevant": result.relevant, "hits": [h.to_dict() for h in hits]}
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json.dumps(_search_payload(query, result), ensure_ascii=False, indent=2))
         return
     if not hits:
         out.print("没有找到相关段落。")
@@ -195,6 +194,11 @@ def search(
             highlight=False,
         )
         out.print(f"   {hit.text[:160]}{'…' if len(hit.text) > 160 else ''}\n", highlight=False)
+
+
+def _search_payload(question: str | None, result: Any) -> dict[str, Any]:
+    """The JSON shape of one search, shared by single and batch output."""
+    return {"question": question, "relevant": result.relevant, "hits": [h.to_dict() for h in result.hits]}
 
 
 @app.command("eval")

@@ -100,6 +100,13 @@ def format_table(reports: dict[str, dict[str, dict[str, float]]], k: int = 10) -
 # ------------------------------------------------------------------ baselines
 
 
+def _file_texts(files: list[Path]) -> list[tuple[str, str]]:
+    """(file name, loaded text) as a standard recipe would see the files: no cleaning, no structure."""
+    from qa.loaders import load_file
+
+    return [(path.name, load_file(path)[0].text) for path in files]
+
+
 class LangchainDenseBaseline:
     """The standard recipe: RecursiveCharacterTextSplitter(500, 50) + dense FAISS, same embedder."""
 
@@ -107,13 +114,8 @@ class LangchainDenseBaseline:
         import faiss
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from qa.loaders import load_file
-
         splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
-        self.chunks: list[tuple[str, str]] = []
-        for path in files:
-            text = load_file(path)[0].text
-            self.chunks.extend((path.name, piece) for piece in splitter.split_text(text))
+        self.chunks = [(name, piece) for name, text in _file_texts(files) for piece in splitter.split_text(text)]
         self.embedder = embedder
         vectors = embedder.embed_documents([c[1] for c in self.chunks])
         self.index = faiss.IndexFlatIP(vectors.shape[1])
@@ -133,14 +135,11 @@ class FixedBM25Baseline:
         import bm25s
         import jieba
 
-        from qa.loaders import load_file
-
         jieba.setLogLevel(logging.WARNING)
         self._cut = jieba.lcut
-        self.chunks: list[tuple[str, str]] = []
-        for path in files:
-            text = load_file(path)[0].text
-            self.chunks.extend((path.name, text[i : i + size]) for i in range(0, len(text), size))
+        self.chunks = [
+            (name, text[i : i + size]) for name, text in _file_texts(files) for i in range(0, len(text), size)
+        ]
         self.model = bm25s.BM25()
         self.model.index([self._tokens(c[1]) for c in self.chunks], show_progress=False)
 

@@ -34,9 +34,7 @@ MIN_BM25_SCORE = 3.0
 @dataclass
 class SearchResult:
     hits: list[Hit]
-    relevant: bool
-    dense_top: float = 0.0
-    lexical_top: float = 0.0
+    relevant: bool  # False: nothing in the corpus answers the query; the hits are only the closest passages
 
 
 @dataclass
@@ -69,9 +67,7 @@ def normalise_query(query: str) -> str:
 
 
 class HybridRetriever:
-    def __init__(
-        self, kb: KnowledgeBase, embedder: Embedder, candidates: int = 50, dense_weight: float = DENSE_WEIGHT
-    ) -> None:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, candidates: int = 50) -> None:
         if embedder.name != kb.embedder_name:
             raise KnowledgeBaseError(
                 f"知识库 “{kb.folder.name}” 是用 “{kb.embedder_name}” 建立的，当前配置为 “{embedder.name}”："
@@ -80,7 +76,6 @@ class HybridRetriever:
         self.kb = kb
         self.embedder = embedder
         self.candidates = candidates
-        self.dense_weight = dense_weight
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """Top k hits; ``mode`` "dense" or "lexical" runs one leg alone (for evaluation)."""
@@ -95,7 +90,7 @@ class HybridRetriever:
         dense = self._dense(cleaned, allowed) if mode in ("hybrid", "dense") else []
         lexical = self._lexical(cleaned, allowed) if mode in ("hybrid", "lexical") else []
         fused: dict[int, float] = {}
-        for ranking, weight in ((dense, self.dense_weight), (lexical, 1.0)):
+        for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, 1.0)):
             for chunk_id, rank in _tied_ranks(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
         dense_scores, lexical_scores = dict(dense), dict(lexical)
@@ -106,10 +101,8 @@ class HybridRetriever:
             hit.lexical_score = lexical_scores.get(hit.chunk_id)
         # ties broken by content position, never by chunk id: results must not depend on ingest order
         hits.sort(key=lambda h: (-round(h.score, 9), h.doc, h.start))
-        dense_top = dense[0][1] if dense else 0.0
-        lexical_top = lexical[0][1] if lexical else 0.0
-        relevant = dense_top >= MIN_DENSE_COSINE or lexical_top >= MIN_BM25_SCORE
-        return SearchResult(hits[:k], relevant, dense_top, lexical_top)
+        relevant = bool(dense and dense[0][1] >= MIN_DENSE_COSINE) or bool(lexical and lexical[0][1] >= MIN_BM25_SCORE)
+        return SearchResult(hits[:k], relevant)
 
     def _allowed_ids(self, filters: Filters) -> np.ndarray:
         where, params = filters.sql()
