@@ -19,6 +19,22 @@ _POINT = re.compile(r"(?:^|(?<=[。；！？：:]))([一二三四五六七八九
 _SENTENCE = re.compile(r"[^。！？；]*(?:[。！？；]+[”’」』）)]?|$)")
 
 
+def sentences(text: str, min_chars: int = 8) -> list[str]:
+    """The sentences of a chunk for sentence-level matching; fragments under min_chars join the next one."""
+    found, pending = [], ""
+    for m in _SENTENCE.finditer(text):
+        pending += m.group().strip()
+        if len(pending) >= min_chars:
+            found.append(pending)
+            pending = ""
+    if pending:
+        if found:
+            found[-1] += pending
+        else:
+            found.append(pending)
+    return found or [text]
+
+
 @dataclass
 class _Unit:
     start: int

@@ -149,7 +149,8 @@ def search(
     batch: Annotated[Optional[Path], typer.Option("--batch", help='JSONL 文件，每行 {"question": ...}')] = None,
     kb: KbOption = None,
     k: Annotated[int, typer.Option("-k", help="返回条数")] = 10,
-    place: Annotated[Optional[str], typer.Option("--place", help="只看某地")] = None,
+    place: Annotated[Optional[str], typer.Option("--place", help="只看某地（地名、市或县）")] = None,
+    province: Annotated[Optional[str], typer.Option("--province", help="只看某省，如 贵州")] = None,
     doc: Annotated[Optional[str], typer.Option("--doc", help="只看某个文件")] = None,
     year: Annotated[Optional[str], typer.Option("--year", help="只看某年")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
@@ -158,7 +159,7 @@ def search(
 ) -> None:
     """检索知识库，返回最相关的段落。"""
     from qa.embeddings import load_embedder
-    from qa.retrieval import Filters, HybridRetriever
+    from qa.retrieval import Filters, HybridRetriever, load_reranker
     from qa.store import KnowledgeBase
 
     if not query and not batch:
@@ -168,9 +169,12 @@ def search(
         settings = _settings(config, index_dir)
         knowledge_base = KnowledgeBase(_folder(settings, kb))
         retriever = HybridRetriever(
-            knowledge_base, load_embedder(settings), int(settings["retrieval"].get("candidates", 50))
+            knowledge_base,
+            load_embedder(settings),
+            int(settings["retrieval"].get("candidates", 50)),
+            load_reranker(settings),
         )
-        filters = Filters(doc=doc, place=place, year=year)
+        filters = Filters(doc=doc, place=place, province=province, year=year)
         if batch:
             for line in batch.read_text(encoding="utf-8").splitlines():
                 if line.strip():
@@ -214,14 +218,16 @@ def evaluate_cmd(
     """评测检索质量：hit@1、hit@5、MRR@k、召回率，按问题类型分列。"""
     from qa.embeddings import load_embedder
     from qa.evaluation import FixedBM25Baseline, LangchainDenseBaseline, Ranked, evaluate, format_table, load_questions
-    from qa.retrieval import HybridRetriever
+    from qa.retrieval import HybridRetriever, load_reranker
     from qa.store import KnowledgeBase
 
     with user_errors():
         settings = _settings(config, index_dir)
         knowledge_base = KnowledgeBase(_folder(settings, kb))
         embedder = load_embedder(settings)
-        retriever = HybridRetriever(knowledge_base, embedder, int(settings["retrieval"].get("candidates", 50)))
+        retriever = HybridRetriever(
+            knowledge_base, embedder, int(settings["retrieval"].get("candidates", 50)), load_reranker(settings)
+        )
         items = load_questions(questions)
 
         def ours(mode: str):

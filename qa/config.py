@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "embedding": {"model": "use-multilingual-v3", "batch_size": 64, "query_prefix": ""},
     "chunking": {"min_chars": 60, "max_chars": 500},
     "ingest": {"max_file_size_mb": 50},
-    "retrieval": {"k": 10, "candidates": 50},
+    "retrieval": {"k": 10, "candidates": 50, "reranker": None},
 }
 
 

@@ -12,18 +12,20 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
-from qa.chunking import chunk_article
+from qa.chunking import chunk_article, sentences
 from qa.clean import clean_lines
 from qa.embeddings import Embedder
 from qa.lexical import tokenize
 from qa.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
 from qa.model import Article, Document, FileResult
-from qa.store import SCHEMA, PreparedDocument, apply_changes, connect
+from qa.places import resolve_place
+from qa.store import SCHEMA, PreparedDocument, apply_changes, connect, needs_rebuild, read_manifest
 from qa.structure import split_articles
 
-META_FIELDS = ("title", "author", "place", "date")
+META_FIELDS = ("title", "author", "place", "date", "province", "city", "county")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -46,6 +48,10 @@ def parse_file(path: Path, settings: dict[str, Any], meta: dict[str, Any] | None
         raise LoadError("文件中没有可索引的正文")
     meta = {**_sidecar_meta(path), **(meta or {})}
     _apply_meta(articles, meta)
+    for article in articles:
+        if not (article.province or article.city or article.county):  # not given in the metadata
+            region = resolve_place(article.place, f"{article.title}\n{article.text}")
+            article.province, article.city, article.county = region.province, region.city, region.county
     return Document(
         path=str(path.resolve()),
         file_name=path.name,
@@ -127,6 +133,15 @@ def existing_documents(folder: Path) -> dict[str, tuple[int, str]]:
         conn.close()
 
 
+def index_is_stale(folder: Path) -> bool:
+    conn = connect(folder)
+    try:
+        conn.executescript(SCHEMA)
+        return needs_rebuild(read_manifest(conn))
+    finally:
+        conn.close()
+
+
 def ingest_paths(
     paths: Iterable[Path],
     folder: Path,
@@ -140,9 +155,18 @@ def ingest_paths(
     report = progress or (lambda stage, done, total: None)
     files = expand_paths(paths)
     existing = existing_documents(folder)
+    results: list[FileResult] = []
+    if existing and index_is_stale(folder):
+        # written by an older layout: every document is indexed again from its file
+        rebuild = True
+        given = {str(path.resolve()) for path in files}
+        files += [Path(p) for p in existing if p not in given and Path(p).is_file()]
+        for gone in (p for p in existing if not Path(p).is_file()):
+            results.append(
+                FileResult(gone, "failed", reason="知识库格式已更新，但源文件已不存在，无法重建：请重新导入该文件")
+            )
     removals: set[int] = {doc_id for doc_id, _ in existing.values()} if rebuild else set()
     known_hashes = {} if rebuild else {h: p for p, (_, h) in existing.items()}
-    results: list[FileResult] = []
     parsed: list[tuple[Document, FileResult]] = []
     for i, path in enumerate(files):
         report("parse", i, len(files))
@@ -179,20 +203,28 @@ def ingest_paths(
     batch_size = int(settings.get("embedding", {}).get("batch_size", 64))
     inputs = [(doc, a, c) for doc, _ in parsed for a in doc.articles for c in a.chunks]
     texts = [embedding_text(a, c.section, c.text) for _, a, c in inputs]
-    import numpy as np
-
-    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    for start in range(0, len(texts), batch_size):
-        report("embed", start, len(texts))
-        vectors[start : start + batch_size] = embedder.embed_documents(texts[start : start + batch_size])
-    report("embed", len(texts), len(texts))
+    chunk_sentences = [sentences(c.text) for _, _, c in inputs]
+    sentence_texts = [s for group in chunk_sentences for s in group]
+    sentence_owner = np.repeat(np.arange(len(inputs)), [len(group) for group in chunk_sentences])
+    everything = texts + sentence_texts
+    all_vectors = np.zeros((len(everything), embedder.dim), dtype=np.float32)
+    for start in range(0, len(everything), batch_size):
+        report("embed", start, len(everything))
+        all_vectors[start : start + batch_size] = embedder.embed_documents(everything[start : start + batch_size])
+    report("embed", len(everything), len(everything))
+    vectors, sentence_vectors = all_vectors[: len(texts)], all_vectors[len(texts) :]
 
     additions = []
     position = 0
     for doc, _ in parsed:
         n = sum(len(a.chunks) for a in doc.articles)
         tokens = [tokenize(embedding_text(a, c.section, c.text)) for a in doc.articles for c in a.chunks]
-        additions.append(PreparedDocument(doc, vectors[position : position + n], tokens))
+        rows = (sentence_owner >= position) & (sentence_owner < position + n)
+        additions.append(
+            PreparedDocument(
+                doc, vectors[position : position + n], tokens, sentence_vectors[rows], sentence_owner[rows] - position
+            )
+        )
         position += n
     report("write", 0, 1)
     apply_changes(folder, embedder.name, embedder.dim, additions, sorted(removals))

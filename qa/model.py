@@ -30,6 +30,9 @@ class Article:
     place: str | None = None
     date: str | None = None
     chunks: list[Chunk] = field(default_factory=list)
+    province: str | None = None  # resolved from the place (see qa.places.resolve_place)
+    city: str | None = None
+    county: str | None = None
 
 
 @dataclass
@@ -60,6 +63,9 @@ class Document:
                     "title": a.title,
                     "author": a.author,
                     "place": a.place,
+                    "province": a.province,
+                    "city": a.city,
+                    "county": a.county,
                     "date": a.date,
                     "text": a.text,
                     "chunks": [{k: v for k, v in asdict(c).items()} for c in a.chunks],
@@ -84,14 +90,17 @@ class Hit:
     score: float
     kind: str = "paragraph"
     article_id: int | None = None
+    province: str | None = None
     dense_score: float | None = None
     lexical_score: float | None = None
+    rerank_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "doc": self.doc,
             "title": self.title,
             "place": self.place,
+            "province": self.province,
             "section": self.section,
             "text": self.text,
             "start": self.start,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from qa.embeddings import Embedder
+from qa.embeddings import Embedder, EmbedderError
 from qa.lexical import tokenize
 from qa.model import Hit
 from qa.store import KnowledgeBase, KnowledgeBaseError
@@ -20,14 +21,22 @@ RRF_K = 5
 DENSE_WEIGHT = 0.5
 # Question words and filler do not say what the user is looking for.
 _QUESTION_WORDS = re.compile(
-    r"怎么样|怎样|怎么|如何|哪些|哪个|哪里|多少|是什么|什么|有没有|是否|请问|介绍一下|介绍|一下|吗|呢|吧|[？?！!。，,、：:；;“”\"'（）()\s]+"
+    r"怎么办|怎么做|怎样做|如何做|怎么样|怎样|怎么|如何|哪些|哪个|哪里|多少|是什么|什么|有没有|是否|请问|介绍一下|介绍|一下|吗|呢|吧|[？?！!。，,、：:；;“”\"'（）()\s]+"
 )
 
 
 # "Nothing relevant" when neither leg finds a convincing passage. Calibrated on the dev set's negatives
 # (off-topic questions: top cosine ≤ 0.27, top BM25 ≤ 2.4 but for one that shares a rare word) against
 # its answerable questions; BM25 scores scale with the corpus, so recalibrate with `qa eval` on a new corpus.
-MIN_DENSE_COSINE = 0.28
+MIN_DENSE_COSINE = 0.30
+# Passages sharing this share of 4-character shingles are one passage said twice.
+NEAR_DUPLICATE = 0.8
+# Questions about how places do something want many places, not five passages of one report.
+_SURVEY = re.compile(r"各地|其他地方|其它地方|别的地方|哪些地方|外地|兄弟|类似|相似|经验|做法")
+PER_ARTICLE_CAP = 2
+RERANK_DEPTH = 30
+# Sentence rows fetched per chunk candidate: a chunk holds about three sentences.
+SENTENCES_PER_CANDIDATE = 4
 MIN_BM25_SCORE = 3.0
 
 
@@ -40,7 +49,8 @@ class SearchResult:
 @dataclass
 class Filters:
     doc: str | None = None  # source file name
-    place: str | None = None  # substring of the article's place
+    place: str | None = None  # substring of the article's place, city or county
+    province: str | None = None  # "贵州" or "贵州省"
     year: str | None = None
 
     def sql(self) -> tuple[str, list[str]]:
@@ -49,25 +59,75 @@ class Filters:
             clauses.append("d.file_name = ?")
             params.append(self.doc)
         if self.place:
-            clauses.append("a.place LIKE ?")
-            params.append(f"%{self.place}%")
+            clauses.append("(a.place LIKE ? OR a.city LIKE ? OR a.county LIKE ?)")
+            params.extend([f"%{self.place}%"] * 3)
+        if self.province:
+            clauses.append("a.province LIKE ?")
+            params.append(f"{self.province}%")
         if self.year:
             clauses.append("(a.date LIKE ? OR a.text LIKE ?)")
             params.extend([f"{self.year}%", f"%{self.year}年%"])
         return " AND ".join(clauses), params
 
     def __bool__(self) -> bool:
-        return bool(self.doc or self.place or self.year)
+        return bool(self.doc or self.place or self.province or self.year)
+
+
+# Draft boilerplate in "similar experience" requests: who is asking and what kind of material they want
+# say nothing about the practice itself, and they pull both legs towards any text about "经验" or "我们".
+_DRAFT_BOILERPLATE = re.compile(
+    r"(?:想|希望|准备|打算)?(?:请|帮忙|帮我)*(?:看看|了解|参考|借鉴|找找|找到|提供|推荐|学习)(?:一下)?"
+    r"(?:其他|其它|别的|外地|兄弟|各)(?:地方|地区|单位|省市|县区|县市|乡镇)的?"
+    r"|(?:是|都是)?(?:怎么|怎样|如何)做的"
+    r"|(?:请|帮忙|帮我)+(?:提供|推荐|找找|找)"
+    r"|(?:可以|可供)?(?:参考|借鉴)的|类似的?|相似的?|相关的?(?=经验|做法|材料)"
+    r"|(?:经验材料|经验做法|做法|经验|办法)(?=[。？?！!，,]|$)"
+    r"|我们(?:村|乡|镇|县|区|市|街道|社区|单位)?|[我本](?:村|乡|镇|县|区|市)|县里|市里|乡里|镇里"
+)
 
 
 def normalise_query(query: str) -> str:
-    """The query with question words and punctuation removed (kept whole if nothing is left)."""
-    stripped = _QUESTION_WORDS.sub(" ", query).strip()
+    """The query without draft boilerplate, question words and punctuation (kept whole if nothing is left)."""
+    stripped = _QUESTION_WORDS.sub(" ", _DRAFT_BOILERPLATE.sub(" ", query))
+    stripped = re.sub(r"\s+", " ", stripped).strip()
     return stripped or query.strip()
 
 
+class Reranker(Protocol):
+    """Scores (query, passage) pairs; higher is more relevant."""
+
+    def score(self, query: str, passages: list[str]) -> list[float]: ...
+
+
+class CrossEncoderReranker:
+    """A sentence-transformers CrossEncoder, by model name or local folder."""
+
+    def __init__(self, model: str) -> None:
+        from sentence_transformers import CrossEncoder
+
+        try:
+            self.model = CrossEncoder(model, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise EmbedderError(
+                f"无法加载重排序模型 “{model}”：请把 config.yaml 的 retrieval.reranker 设为本机已有的"
+                f" CrossEncoder 模型文件夹，或删去该项关闭重排序。原因：{exc}"
+            ) from exc
+        self.name = model
+
+    def score(self, query: str, passages: list[str]) -> list[float]:
+        return [float(s) for s in self.model.predict([(query, p) for p in passages], show_progress_bar=False)]
+
+
+def load_reranker(settings: dict) -> Reranker | None:
+    """The reranker named by ``retrieval.reranker``, or None (the default: no weights ship offline)."""
+    name = (settings.get("retrieval") or {}).get("reranker")
+    return CrossEncoderReranker(str(name)) if name else None
+
+
 class HybridRetriever:
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder, candidates: int = 50) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, embedder: Embedder, candidates: int = 50, reranker: Reranker | None = None
+    ) -> None:
         if embedder.name != kb.embedder_name:
             raise KnowledgeBaseError(
                 f"知识库 “{kb.folder.name}” 是用 “{kb.embedder_name}” 建立的，当前配置为 “{embedder.name}”："
@@ -76,6 +136,12 @@ class HybridRetriever:
         self.kb = kb
         self.embedder = embedder
         self.candidates = candidates
+        self.reranker = reranker
+        import faiss
+
+        # one query at a time: starting OpenMP threads costs more than they save
+        # (flat search over 10k chunks, 2 cores: 4.0 ms with 2 threads, 0.8 ms with 1)
+        faiss.omp_set_num_threads(1)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """Top k hits; ``mode`` "dense" or "lexical" runs one leg alone (for evaluation)."""
@@ -101,8 +167,22 @@ class HybridRetriever:
             hit.lexical_score = lexical_scores.get(hit.chunk_id)
         # ties broken by content position, never by chunk id: results must not depend on ingest order
         hits.sort(key=lambda h: (-round(h.score, 9), h.doc, h.start))
+        if self.reranker is not None and hits:
+            hits = self._rerank(cleaned, hits)
+        hits = _drop_near_duplicates(hits, limit=3 * k)
+        if _SURVEY.search(query):
+            hits = _spread_over_articles(hits, PER_ARTICLE_CAP)
         relevant = bool(dense and dense[0][1] >= MIN_DENSE_COSINE) or bool(lexical and lexical[0][1] >= MIN_BM25_SCORE)
         return SearchResult(hits[:k], relevant)
+
+    def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """Reorder the top RERANK_DEPTH fused hits by the cross-encoder; the rest keep their order below."""
+        head, tail = hits[:RERANK_DEPTH], hits[RERANK_DEPTH:]
+        scores = self.reranker.score(query, [f"{h.title}\n{h.text}" for h in head])
+        for hit, score in zip(head, scores, strict=True):
+            hit.rerank_score = float(score)
+        head.sort(key=lambda h: (-round(h.rerank_score, 9), h.doc, h.start))
+        return head + tail
 
     def _allowed_ids(self, filters: Filters) -> np.ndarray:
         where, params = filters.sql()
@@ -114,6 +194,12 @@ class HybridRetriever:
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
     def _dense(self, query: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+        """Chunks by the mean of two cosines: the whole chunk's, and its best sentence's.
+
+        A short question matches one sentence of a long passage far better than the passage
+        as a whole; the chunk vector keeps the title and section in play (dev set: MRR@10 of
+        the hybrid 0.885 → 0.894 overall, fact questions 0.862 → 0.897).
+        """
         import faiss
 
         vector = self.embedder.embed_query(query).reshape(1, -1).astype(np.float32)
@@ -124,8 +210,25 @@ class HybridRetriever:
         if allowed is not None:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
             n = min(n, allowed.size)
-        scores, ids = self.kb.dense.search(vector, n, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        chunk_scores, chunk_ids = self.kb.dense.search(vector, n, params=params)
+        sentence_n = min(SENTENCES_PER_CANDIDATE * n, self.kb.sentences.ntotal)
+        sentence_scores, sentence_ids = self.kb.sentences.search(vector, sentence_n, params=params)
+        best_sentence: dict[int, float] = {}
+        for i, s in zip(sentence_ids[0], sentence_scores[0], strict=True):
+            if i >= 0 and s > best_sentence.get(int(i), -1.0):
+                best_sentence[int(i)] = float(s)
+        chunk_cosine = {int(i): float(s) for i, s in zip(chunk_ids[0], chunk_scores[0], strict=True) if i >= 0}
+        # a candidate found by one index only: its chunk cosine is computed exactly, its best
+        # sentence is at most the lowest sentence score returned
+        sentence_floor = float(sentence_scores[0][sentence_n - 1]) if sentence_n else 0.0
+        for chunk_id in best_sentence.keys() - chunk_cosine.keys():
+            chunk_cosine[chunk_id] = float(self.kb.dense.reconstruct(chunk_id) @ vector[0])
+        scores = {
+            chunk_id: (cosine + best_sentence.get(chunk_id, sentence_floor)) / 2
+            for chunk_id, cosine in chunk_cosine.items()
+        }
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        return ranked[:n]
 
     def _lexical(self, query: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         scores = self.kb.bm25.scores(tokenize(query))
@@ -142,7 +245,8 @@ class HybridRetriever:
             return []
         marks = ",".join("?" * len(chunk_ids))
         rows = self.kb.conn.execute(
-            'SELECT c.id, c.section, c.kind, c.text, c.start, c."end", c.article_id, a.title, a.place, d.file_name'
+            'SELECT c.id, c.section, c.kind, c.text, c.start, c."end", c.article_id, a.title, a.place,'
+            " a.province, d.file_name"
             " FROM chunks c JOIN articles a ON a.id = c.article_id JOIN documents d ON d.id = c.doc_id"
             f" WHERE c.id IN ({marks})",
             chunk_ids,
@@ -161,10 +265,38 @@ class HybridRetriever:
                 score=0.0,
                 kind=r["kind"],
                 article_id=r["article_id"],
+                province=r["province"],
             )
             for cid in chunk_ids
             if (r := by_id.get(cid)) is not None
         ]
+
+
+def _shingles(text: str, n: int = 4) -> set[str]:
+    compact = re.sub(r"[\W_]+", "", text)
+    return {compact[i : i + n] for i in range(max(1, len(compact) - n + 1))}
+
+
+def _drop_near_duplicates(hits: list[Hit], limit: int, threshold: float = NEAR_DUPLICATE) -> list[Hit]:
+    """The first ``limit`` hits that do not repeat a better one (a report reprinted in two files)."""
+    kept: list[tuple[Hit, set[str]]] = []
+    for hit in hits:
+        if len(kept) == limit:
+            break
+        shingles = _shingles(hit.text)
+        if all(len(shingles & other) / len(shingles | other) < threshold for _, other in kept):
+            kept.append((hit, shingles))
+    return [hit for hit, _ in kept]
+
+
+def _spread_over_articles(hits: list[Hit], cap: int) -> list[Hit]:
+    """At most ``cap`` passages per article on top, the rest after in their order: the best stays first."""
+    seen: dict[int | None, int] = {}
+    first, later = [], []
+    for hit in hits:
+        seen[hit.article_id] = seen.get(hit.article_id, 0) + 1
+        (first if seen[hit.article_id] <= cap else later).append(hit)
+    return first + later
 
 
 def _tied_ranks(ranking: list[tuple[int, float]]) -> list[tuple[int, int]]:

@@ -3,7 +3,8 @@
 Layout of ``<index_dir>/<kb>/``::
 
     kb.sqlite        documents, articles, chunks (with jieba tokens), manifest
-    gen-<N>/         dense.faiss, bm25/, ids.npy, meta.json of generation N
+    gen-<N>/         dense.faiss (one vector per chunk), sentences.faiss (one per
+                     sentence, under its chunk's id), bm25/, ids.npy, meta.json
     write.lock       held by the single writer
 
 A write builds ``gen-<N+1>/`` completely, then commits one SQLite transaction
@@ -31,7 +32,8 @@ from qa.chunking import CHUNKER_VERSION
 from qa.lexical import BM25Index
 from qa.model import Document
 
-SCHEMA_VERSION = 1
+# Bumped when the stored layout or the chunking changes: ingest then rebuilds from the source files.
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -40,7 +42,8 @@ CREATE TABLE IF NOT EXISTS documents (
     meta TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS articles (
     id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    ord INTEGER NOT NULL, title TEXT NOT NULL, author TEXT, place TEXT, date TEXT, text TEXT NOT NULL);
+    ord INTEGER NOT NULL, title TEXT NOT NULL, author TEXT, place TEXT, date TEXT, text TEXT NOT NULL,
+    province TEXT, city TEXT, county TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     doc_id INTEGER NOT NULL, ord INTEGER NOT NULL, section TEXT NOT NULL, kind TEXT NOT NULL,
@@ -61,6 +64,15 @@ class PreparedDocument:
     document: Document
     vectors: np.ndarray
     tokens: list[list[str]]
+    sentence_vectors: np.ndarray  # one row per sentence of the document's chunks
+    sentence_chunks: np.ndarray  # for each sentence row, the position of its chunk in ``vectors``
+
+
+def needs_rebuild(manifest: dict[str, str]) -> bool:
+    """True when the knowledge base was written by an older layout or chunker."""
+    if int(manifest.get("generation", 0)) == 0:
+        return False
+    return manifest.get("schema_version") != str(SCHEMA_VERSION) or manifest.get("chunker_version") != CHUNKER_VERSION
 
 
 def kb_folder(index_dir: str | Path, kb: str) -> Path:
@@ -113,15 +125,20 @@ def apply_changes(
         conn = connect(folder)
         try:
             conn.executescript(SCHEMA)
+            _add_missing_columns(conn)
             manifest = read_manifest(conn)
             _check_embedder(manifest, embedder_name, dim, folder.name)
             generation = int(manifest.get("generation", 0))
             _remove_stale_generations(folder, keep=generation)
 
-            index = _load_dense(folder, generation) if generation else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+            if generation and not needs_rebuild(manifest):
+                index, sentence_index = _load_dense(folder, generation)
+            else:  # a fresh knowledge base, or an old layout whose documents all go (ingest rebuilds them)
+                index, sentence_index = (faiss.IndexIDMap2(faiss.IndexFlatIP(dim)) for _ in range(2))
             removed_ids = _chunk_ids(conn, removals)
             if removed_ids.size:
                 index.remove_ids(removed_ids)
+                sentence_index.remove_ids(removed_ids)  # every sentence row carries its chunk's id
             next_id = int(manifest.get("next_chunk_id", 1))
             new_ids: list[np.ndarray] = []
             for prepared in additions:
@@ -130,6 +147,9 @@ def apply_changes(
                 next_id += n
                 if n:
                     index.add_with_ids(np.ascontiguousarray(prepared.vectors, dtype=np.float32), ids)
+                    sentence_index.add_with_ids(
+                        np.ascontiguousarray(prepared.sentence_vectors, dtype=np.float32), ids[prepared.sentence_chunks]
+                    )
                 new_ids.append(ids)
 
             bm25_ids, bm25_tokens = _remaining_tokens(conn, removals)
@@ -138,7 +158,9 @@ def apply_changes(
                 bm25_tokens.extend(prepared.tokens)
 
             new_generation = generation + 1
-            _write_generation(folder, new_generation, index, bm25_ids, bm25_tokens, embedder_name, dim)
+            _write_generation(
+                folder, new_generation, (index, sentence_index), bm25_ids, bm25_tokens, embedder_name, dim
+            )
             with conn:  # the switch: one transaction
                 # articles and chunks go with their document (ON DELETE CASCADE)
                 conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
@@ -157,6 +179,16 @@ def apply_changes(
             conn.close()
         _remove_stale_generations(folder, keep=new_generation)
         return new_generation
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring tables written by an older layout up to SCHEMA (columns are only ever added)."""
+    wanted = {"articles": ("province", "city", "county")}
+    for table, columns in wanted.items():
+        present = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
+        for column in columns:
+            if column not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
 
 def _check_embedder(manifest: dict[str, str], embedder_name: str, dim: int, kb: str) -> None:
@@ -188,7 +220,7 @@ def _remaining_tokens(conn: sqlite3.Connection, removals: list[int]) -> tuple[li
 
 
 def _write_generation(
-    folder: Path, generation: int, index, ids: list[int], tokens: list[list[str]], embedder: str, dim: int
+    folder: Path, generation: int, indexes: tuple, ids: list[int], tokens: list[list[str]], embedder: str, dim: int
 ) -> None:
     import faiss
 
@@ -196,10 +228,18 @@ def _write_generation(
     tmp = folder / f"gen-{generation}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    index, sentence_index = indexes
     faiss.write_index(index, str(tmp / "dense.faiss"))
+    faiss.write_index(sentence_index, str(tmp / "sentences.faiss"))
     BM25Index.build(tokens).save(tmp / "bm25")
     np.save(tmp / "ids.npy", np.asarray(ids, dtype=np.int64), allow_pickle=False)
-    meta = {"generation": generation, "count": len(ids), "embedder": embedder, "dim": dim}
+    meta = {
+        "generation": generation,
+        "count": len(ids),
+        "sentences": int(sentence_index.ntotal),
+        "embedder": embedder,
+        "dim": dim,
+    }
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     for path in tmp.rglob("*"):
         if path.is_file():
@@ -239,8 +279,20 @@ def _insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: 
     position = 0
     for ord_, article in enumerate(doc.articles):
         cur = conn.execute(
-            "INSERT INTO articles (doc_id, ord, title, author, place, date, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (doc_id, ord_, article.title, article.author, article.place, article.date, article.text),
+            "INSERT INTO articles (doc_id, ord, title, author, place, date, text, province, city, county)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc_id,
+                ord_,
+                article.title,
+                article.author,
+                article.place,
+                article.date,
+                article.text,
+                article.province,
+                article.city,
+                article.county,
+            ),
         )
         article_id = cur.lastrowid
         for chunk_ord, chunk in enumerate(article.chunks):
@@ -272,9 +324,11 @@ def _set_manifest(conn: sqlite3.Connection, **values: object) -> None:
 
 
 def _load_dense(folder: Path, generation: int):
+    """The chunk and sentence FAISS indexes of one generation."""
     import faiss
 
-    return faiss.read_index(str(_gen_dir(folder, generation) / "dense.faiss"))
+    gen = _gen_dir(folder, generation)
+    return faiss.read_index(str(gen / "dense.faiss")), faiss.read_index(str(gen / "sentences.faiss"))
 
 
 class KnowledgeBase:
@@ -291,10 +345,14 @@ class KnowledgeBase:
         self.generation = int(self.manifest.get("generation", 0))
         if self.generation == 0:
             raise KnowledgeBaseError(f"知识库 “{folder.name}” 还没有任何文档：请先运行 qa ingest")
+        if needs_rebuild(self.manifest):
+            raise KnowledgeBaseError(
+                f"知识库 “{folder.name}” 是旧版本格式：请运行 qa ingest 文件夹 --kb {folder.name}（会自动按新格式重建）"
+            )
         gen = _gen_dir(folder, self.generation)
         try:
             meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
-            self.dense = _load_dense(folder, self.generation)
+            self.dense, self.sentences = _load_dense(folder, self.generation)
             self.bm25 = BM25Index.load(gen / "bm25")
             self.bm25_ids = np.load(gen / "ids.npy", allow_pickle=False)
         except (OSError, ValueError, RuntimeError) as exc:
@@ -303,7 +361,8 @@ class KnowledgeBase:
             ) from exc
         count = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         parts = {"manifest": count, "faiss": self.dense.ntotal, "bm25": len(self.bm25_ids), "meta": meta["count"]}
-        if meta["generation"] != self.generation or len(set(parts.values())) != 1:
+        consistent = len(set(parts.values())) == 1 and self.sentences.ntotal == meta["sentences"]
+        if meta["generation"] != self.generation or not consistent:
             raise KnowledgeBaseError(f"知识库 “{folder.name}” 各部分不一致（{parts}）：请运行 qa ingest --rebuild 重建")
         self.embedder_name = self.manifest["embedder"]
         self.dim = int(self.manifest["dim"])
@@ -319,7 +378,7 @@ class KnowledgeBase:
         return self.conn.execute(
             "SELECT d.id, d.path, d.file_name, d.format, d.encoding, d.ingested_at,"
             " GROUP_CONCAT(a.title, ' / ') AS titles, GROUP_CONCAT(a.place, ' / ') AS places,"
-            " GROUP_CONCAT(a.author, ' / ') AS authors, GROUP_CONCAT(a.date, ' / ') AS dates,"
+            " GROUP_CONCAT(DISTINCT a.province) AS provinces, GROUP_CONCAT(a.author, ' / ') AS authors, GROUP_CONCAT(a.date, ' / ') AS dates,"
             " COUNT(DISTINCT a.id) AS articles,"
             " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks"
             " FROM documents d LEFT JOIN articles a ON a.doc_id = d.id GROUP BY d.id ORDER BY d.file_name"
