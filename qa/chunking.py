@@ -19,20 +19,30 @@ _POINT = re.compile(r"(?:^|(?<=[。；！？：:]))([一二三四五六七八九
 _SENTENCE = re.compile(r"[^。！？；]*(?:[。！？；]+[”’」』）)]?|$)")
 
 
-def sentences(text: str, min_chars: int = 8) -> list[str]:
-    """The sentences of a chunk for sentence-level matching; fragments under min_chars join the next one."""
-    found, pending = [], ""
+def sentence_spans(text: str, min_chars: int = 8) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; fragments under min_chars join the next one (the last, the previous)."""
+    spans: list[tuple[int, int]] = []
+    pending: int | None = None
     for m in _SENTENCE.finditer(text):
-        pending += m.group().strip()
-        if len(pending) >= min_chars:
-            found.append(pending)
-            pending = ""
-    if pending:
-        if found:
-            found[-1] += pending
+        start, end = _trim(text, m.start(), m.end())
+        if start == end:
+            continue
+        pending = start if pending is None else pending
+        if end - pending >= min_chars:
+            spans.append((pending, end))
+            pending = None
+    if pending is not None:
+        tail_end = _trim(text, pending, len(text))[1]
+        if spans:
+            spans[-1] = (spans[-1][0], tail_end)
         else:
-            found.append(pending)
-    return found or [text]
+            spans.append((pending, tail_end))
+    return spans or [(0, len(text))]
+
+
+def sentences(text: str, min_chars: int = 8) -> list[str]:
+    """The sentences of a chunk, for sentence-level matching and quoting."""
+    return [text[start:end] for start, end in sentence_spans(text, min_chars)]
 
 
 @dataclass

@@ -252,6 +252,73 @@ def evaluate_cmd(
 
 
 @app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="问题")] = None,
+    batch: Annotated[
+        Optional[Path], typer.Option("--batch", help='JSONL 文件，每行 {"question": ..., "history": [之前的问题]}')
+    ] = None,
+    kb: KbOption = None,
+    place: Annotated[Optional[str], typer.Option("--place", help="只用某地的材料")] = None,
+    province: Annotated[Optional[str], typer.Option("--province", help="只用某省的材料")] = None,
+    stream: Annotated[bool, typer.Option("--stream", help="边生成边显示")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """提问：回答中的每句话都标注来源 [n]，并核对数字、地名和引语。"""
+    from qa.answer import Answerer
+    from qa.retrieval import Filters
+
+    if not question and not batch:
+        err.print("[red]错误：[/red]请给出问题，或用 --batch 指定问题文件", markup=True)
+        raise typer.Exit(2)
+    with user_errors():
+        settings = _settings(config, index_dir)
+        answerer = Answerer.from_settings(settings, _folder(settings, kb))
+        filters = Filters(place=place, province=province) if (place or province) else None
+        if batch:
+            for line in batch.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    item = json.loads(line)
+                    answer = answerer.ask(item["question"], item.get("history") or [], filters)
+                    print(json.dumps(answer.to_dict(), ensure_ascii=False))
+            return
+        answer = None
+        for event in answerer.stream(question or "", [], filters):
+            if event.kind == "delta" and stream and not as_json:
+                out.print(event.text, end="", highlight=False, markup=False)
+            elif event.kind == "reset" and stream and not as_json:
+                out.print(f"\n[yellow]{event.text}[/yellow]", highlight=False)
+            elif event.kind == "done":
+                answer = event.answer
+    assert answer is not None
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _print_answer(answer, already_shown=stream)
+
+
+def _print_answer(answer: Any, already_shown: bool) -> None:
+    badge = {"llm": "大模型", "extractive": "摘录"}[answer.mode]
+    if answer.notice:
+        out.print(f"[yellow]{answer.notice}[/yellow]", highlight=False)
+    if already_shown:
+        out.print()
+    else:
+        out.print(answer.text, highlight=False, markup=False)
+    out.print(f"\n[dim]回答方式：{badge}　可信度：{answer.confidence}[/dim]")
+    for s in answer.unsupported:
+        out.print(f"[yellow]未能核实：{s.text}（{'；'.join(s.problems)}）[/yellow]", highlight=False)
+    for c in answer.citations:
+        out.print(f"[bold][{c.n}][/bold] {c.source_line}  [dim]{c.doc}[/dim]", highlight=False)
+        out.print(f"    “{c.quote}”", highlight=False, markup=False)
+    for n, hit in enumerate(answer.related, 1):
+        out.print(
+            f"[dim]可能相关 {n}. {hit.place or '地点未知'}《{hit.title}》：{hit.text[:80]}…[/dim]", highlight=False
+        )
+
+
+@app.command()
 def docs(
     kb: KbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,

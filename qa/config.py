@@ -20,6 +20,18 @@ DEFAULTS: dict[str, Any] = {
     "chunking": {"min_chars": 60, "max_chars": 500},
     "ingest": {"max_file_size_mb": 50},
     "retrieval": {"k": 10, "candidates": 50, "reranker": None},
+    "answer": {"passages": 6},
+    "llm": {
+        "provider": "none",
+        "base_url": "",
+        "model": "",
+        "api_key_env": "",
+        "temperature": 0.1,
+        "timeout": 60,
+        "max_tokens": 1024,
+        "max_retries": 1,
+    },
+    "citation": {"template": "（来源：{place}《{title}》{author_part}{section_part}）"},
 }
 
 

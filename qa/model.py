@@ -91,6 +91,7 @@ class Hit:
     kind: str = "paragraph"
     article_id: int | None = None
     province: str | None = None
+    author: str | None = None
     dense_score: float | None = None
     lexical_score: float | None = None
     rerank_score: float | None = None
@@ -117,3 +118,69 @@ class FileResult:
     status: str  # indexed | unchanged | replaced | duplicate | failed
     chunks: int = 0
     reason: str = ""
+
+
+@dataclass
+class Citation:
+    """One numbered source of an answer: the passage, and the span of it the answer relies on."""
+
+    n: int
+    chunk_id: int
+    doc: str
+    title: str
+    place: str | None
+    province: str | None
+    author: str | None
+    section: list[str]
+    passage: str  # the whole retrieved passage
+    start: int  # passage offsets in its article's text
+    end: int
+    quote: str  # the sentence of the passage that supports the answer
+    quote_start: int  # offsets of the quote in the article's text
+    quote_end: int
+    article_id: int | None = None
+    source_line: str = ""  # formatted for a draft, see qa.citations.source_line
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class AnswerSentence:
+    text: str  # with its [n] markers, numbered as in Answer.citations
+    citations: list[int]
+    supported: bool = True
+    problems: list[str] = field(default_factory=list)  # why it could not be verified, in Chinese
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str  # what was searched: the question rewritten with the conversation's context
+    text: str  # the answer with [n] markers; unsupported sentences carry a visible mark
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    mode: str  # "llm" | "extractive"
+    abstained: bool  # the corpus holds nothing on the question
+    confidence: str  # "high" | "low" | "none"
+    related: list[Hit] = field(default_factory=list)  # closest passages when abstaining ("可能相关")
+    notice: str = ""  # e.g. why the LLM was not used for this answer
+
+    @property
+    def unsupported(self) -> list[AnswerSentence]:
+        return [s for s in self.sentences if not s.supported]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "text": self.text,
+            "mode": self.mode,
+            "abstained": self.abstained,
+            "confidence": self.confidence,
+            "notice": self.notice,
+            "citations": [c.to_dict() for c in self.citations],
+            "sentences": [asdict(s) for s in self.sentences],
+            "unsupported": [asdict(s) for s in self.unsupported],
+            "related": [h.to_dict() for h in self.related],
+        }

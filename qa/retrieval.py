@@ -86,6 +86,11 @@ _DRAFT_BOILERPLATE = re.compile(
 )
 
 
+def is_survey(query: str) -> bool:
+    """True for questions about how places do something, which want many places."""
+    return _SURVEY.search(query) is not None
+
+
 def normalise_query(query: str) -> str:
     """The query without draft boilerplate, question words and punctuation (kept whole if nothing is left)."""
     stripped = _QUESTION_WORDS.sub(" ", _DRAFT_BOILERPLATE.sub(" ", query))
@@ -170,7 +175,7 @@ class HybridRetriever:
         if self.reranker is not None and hits:
             hits = self._rerank(cleaned, hits)
         hits = _drop_near_duplicates(hits, limit=3 * k)
-        if _SURVEY.search(query):
+        if is_survey(query):
             hits = _spread_over_articles(hits, PER_ARTICLE_CAP)
         relevant = bool(dense and dense[0][1] >= MIN_DENSE_COSINE) or bool(lexical and lexical[0][1] >= MIN_BM25_SCORE)
         return SearchResult(hits[:k], relevant)
@@ -246,7 +251,7 @@ class HybridRetriever:
         marks = ",".join("?" * len(chunk_ids))
         rows = self.kb.conn.execute(
             'SELECT c.id, c.section, c.kind, c.text, c.start, c."end", c.article_id, a.title, a.place,'
-            " a.province, d.file_name"
+            " a.province, a.author, d.file_name"
             " FROM chunks c JOIN articles a ON a.id = c.article_id JOIN documents d ON d.id = c.doc_id"
             f" WHERE c.id IN ({marks})",
             chunk_ids,
@@ -266,6 +271,7 @@ class HybridRetriever:
                 kind=r["kind"],
                 article_id=r["article_id"],
                 province=r["province"],
+                author=r["author"],
             )
             for cid in chunk_ids
             if (r := by_id.get(cid)) is not None

@@ -78,3 +78,44 @@ def test_unknown_model_error_says_what_to_put_in_config(tmp_path):
     proc = qa("ingest", str(SEEDS), "--config", str(env_config), index_dir=tmp_path / "idx", check=False)
     assert proc.returncode == 1
     assert "embedding.model" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ask_offline_json_and_batch(seed_kb, tmp_path):
+    index_dir = seed_kb.folder.parent
+    answer = json.loads(qa("ask", "蓼皋街道社区工作者的薪酬增长机制是什么？", "--json", index_dir=index_dir).stdout)
+    assert answer["mode"] == "extractive" and not answer["abstained"]
+    assert "5岗20级" in answer["text"] and answer["citations"][0]["source_line"].startswith("（来源：蓼皋街道")
+    batch = tmp_path / "ask.jsonl"
+    batch.write_text(
+        "\n".join(
+            json.dumps(item, ensure_ascii=False)
+            for item in (
+                {"question": "开平市按什么比例配足村党组织书记后备人选？"},
+                {"question": "那思南县呢？", "history": ["开平市按什么比例配足村党组织书记后备人选？"]},
+                {"question": "如何防治小麦条锈病？"},
+            )
+        ),
+        encoding="utf-8",
+    )
+    lines = [json.loads(line) for line in qa("ask", "--batch", str(batch), index_dir=index_dir).stdout.splitlines()]
+    assert len(lines) == 3
+    assert "1:2" in lines[0]["text"]
+    assert lines[1]["standalone_question"].startswith("思南县")
+    assert lines[2]["abstained"] and lines[2]["related"]
+    shown = qa("ask", "积分超市", "--stream", index_dir=index_dir).stdout
+    assert "[1]" in shown and "回答方式：摘录" in shown and "（来源：" in shown
+
+
+def test_ask_through_an_openai_compatible_endpoint(seed_kb, monkeypatch):
+    from .fake_llm import FakeLLM
+
+    with FakeLLM() as server:
+        server.reply = "蓼皋街道全面落实社区工作者“5岗20级”薪酬增长机制[1]。"
+        monkeypatch.setenv("QA_LLM_PROVIDER", "openai")
+        monkeypatch.setenv("QA_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("QA_LLM_MODEL", "deepseek-chat")
+        proc = qa("ask", "蓼皋街道社区工作者的薪酬增长机制是什么？", "--json", index_dir=seed_kb.folder.parent)
+    answer = json.loads(proc.stdout)
+    assert answer["mode"] == "llm" and answer["unsupported"] == []
+    assert answer["citations"][0]["place"] == "蓼皋街道" and "5岗20级" in answer["citations"][0]["quote"]
+    assert server.requests[0]["model"] == "deepseek-chat"
