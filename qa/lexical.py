@@ -61,3 +61,23 @@ class BM25Index:
         if not query_tokens:
             return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
         return np.asarray(self._model.get_scores(query_tokens), dtype=np.float32)
+
+
+THESAURUS = Path(__file__).parent / "data" / "thesaurus.txt"
+
+
+@lru_cache(maxsize=1)
+def _thesaurus() -> dict[str, list[str]]:
+    entries: dict[str, list[str]] = {}
+    for line in THESAURUS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            everyday, official = line.split("\t")
+            entries[everyday] = [t.strip() for t in official.split(",") if t.strip()]
+    return entries
+
+
+def expand(query: str) -> list[str]:
+    """Tokens of the official terms for the everyday words in ``query`` (the thesaurus), minus the query's own."""
+    own = set(tokenize(query))
+    terms = [term for everyday, official in _thesaurus().items() if everyday in query for term in official]
+    return [t for t in dict.fromkeys(tokenize(" ".join(terms))) if t not in own]

@@ -10,7 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from qa.embeddings import Embedder, EmbedderError
-from qa.lexical import tokenize
+from qa.lexical import expand, tokenize
 from qa.model import Hit
 from qa.store import KnowledgeBase, KnowledgeBaseError
 
@@ -35,6 +35,8 @@ NEAR_DUPLICATE = 0.8
 _SURVEY = re.compile(r"各地|其他地方|其它地方|别的地方|哪些地方|外地|兄弟|类似|相似|经验|做法")
 PER_ARTICLE_CAP = 2
 RERANK_DEPTH = 30
+# Weight of the thesaurus's official terms in the BM25 query, relative to the user's own words.
+EXPANSION_WEIGHT = 0.3
 # Sentence rows fetched per chunk candidate: a chunk holds about three sentences.
 SENTENCES_PER_CANDIDATE = 4
 MIN_BM25_SCORE = 3.0
@@ -237,6 +239,9 @@ class HybridRetriever:
 
     def _lexical(self, query: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         scores = self.kb.bm25.scores(tokenize(query))
+        expansion = expand(query)
+        if expansion:
+            scores = scores + EXPANSION_WEIGHT * self.kb.bm25.scores(expansion)
         if allowed is not None:
             scores = np.where(np.isin(self.kb.bm25_ids, allowed), scores, 0.0)
         n = min(self.candidates, scores.size)

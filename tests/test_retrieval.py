@@ -133,3 +133,16 @@ def test_knowledge_base_from_an_older_layout_is_rebuilt_by_ingest(seed_copy, set
     assert len(results) == 5 and {r.status for r in results} == {"indexed"}
     kb = KnowledgeBase(folder)
     assert kb.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 5
+
+
+def test_thesaurus_adds_official_terms_for_everyday_words():
+    from qa.lexical import expand
+
+    assert {"后备", "人选"} <= set(expand("怎样给村里物色接班人"))
+    assert "非公" in expand("私营企业党建谁来抓") and "私营" not in expand("私营企业党建谁来抓")
+    assert expand("四议两公开") == []
+
+
+def test_everyday_wording_finds_the_official_passage(seed_kb, embedder):
+    hits = HybridRetriever(seed_kb, embedder).search("怎样给村班子物色接班人", k=3)
+    assert any("后备" in h.text for h in hits)
