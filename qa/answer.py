@@ -14,20 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.chunking import sentence_spans
 from qa.citations import (
     DEFAULT_TEMPLATE,
     NO_ANSWER,
     Passage,
     check_sentence,
+    citation_from_hit,
     render,
     renumber,
-    source_line,
     split_sentences,
+    supporting_span,
 )
 from qa.extractive import choose_quotes, compose
 from qa.llm import REWRITE_PROMPT, SYSTEM_PROMPT, ChatClient, LLMError, llm_enabled, passages_block
-from qa.model import Answer, AnswerSentence, Citation, Hit
+from qa.model import Answer, AnswerSentence, Hit
 from qa.retrieval import MIN_BM25_SCORE, MIN_DENSE_COSINE, Filters, HybridRetriever
 
 ABSTAIN_TEXT = f"{NO_ANSWER}。知识库中没有直接回答这个问题的材料；下面是最接近的段落，仅供参考（可能相关）。"
@@ -60,16 +60,7 @@ class Answerer:
     @classmethod
     def from_settings(cls, settings: dict[str, Any], folder: Path) -> Answerer:
         """The answerer for a knowledge base: its retriever, and the LLM when one is configured and usable."""
-        from qa.embeddings import load_embedder
-        from qa.retrieval import load_reranker
-        from qa.store import KnowledgeBase
-
-        retriever = HybridRetriever(
-            KnowledgeBase(folder),
-            load_embedder(settings),
-            int(settings["retrieval"].get("candidates", 50)),
-            load_reranker(settings),
-        )
+        retriever = HybridRetriever.from_settings(settings, folder)
         llm, problem = None, ""
         if llm_enabled(settings):
             try:
@@ -156,8 +147,8 @@ class Answerer:
         for new, old in enumerate(used, 1):
             hit = hits[old - 1]
             cited_by = [s.text for s in checked if new in s.citations]
-            start, end = (quotes[old].start, quotes[old].end) if old in quotes else _supporting_span(hit, cited_by)
-            citations.append(self._citation(new, hit, start, end))
+            start, end = (quotes[old].start, quotes[old].end) if old in quotes else supporting_span(hit, cited_by)
+            citations.append(citation_from_hit(new, hit, start, end, self.template))
         return Answer(
             question=question,
             standalone_question=standalone,
@@ -167,26 +158,6 @@ class Answerer:
             mode=mode,
             abstained=False,
             confidence=_confidence(hits),
-        )
-
-    def _citation(self, n: int, hit: Hit, start: int, end: int) -> Citation:
-        return Citation(
-            n=n,
-            chunk_id=hit.chunk_id,
-            doc=hit.doc,
-            title=hit.title,
-            place=hit.place,
-            province=hit.province,
-            author=hit.author,
-            section=hit.section,
-            passage=hit.text,
-            start=hit.start,
-            end=hit.end,
-            quote=hit.text[start:end],
-            quote_start=hit.start + start,
-            quote_end=hit.start + end,
-            article_id=hit.article_id,
-            source_line=source_line(hit.title, hit.place, hit.author, hit.section, self.template, hit.doc),
         )
 
     def _abstain(self, question: str, standalone: str, hits: list[Hit], mode: str) -> Answer:
@@ -201,18 +172,6 @@ class Answerer:
             confidence="none",
             related=hits[:RELATED],
         )
-
-
-def _supporting_span(hit: Hit, sentences: list[str]) -> tuple[int, int]:
-    """The sentence of the passage sharing the most character pairs with the answer sentences citing it."""
-    said = "".join(sentences)
-    pairs = {said[i : i + 2] for i in range(len(said) - 1)}
-
-    def shared(span: tuple[int, int]) -> int:
-        text = hit.text[span[0] : span[1]]
-        return len({text[i : i + 2] for i in range(len(text) - 1)} & pairs)
-
-    return max(sentence_spans(hit.text), key=shared)
 
 
 def _confidence(hits: list[Hit]) -> str:

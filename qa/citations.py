@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.model import AnswerSentence
+from qa.chunking import sentence_spans
+from qa.model import AnswerSentence, Citation, Hit
 
 NO_ANSWER = "资料中未找到相关内容"
 UNSUPPORTED_MARK = "〔未能核实〕"
@@ -156,3 +157,37 @@ def source_line(
             f"config.yaml 中 citation.template 有误（{exc}）：可用字段 {{place}} {{title}} {{author}} {{section}}"
             " {doc} {author_part} {section_part}"
         ) from exc
+
+
+def supporting_span(hit: Hit, sentences: list[str]) -> tuple[int, int]:
+    """The sentence of the passage sharing the most character pairs with ``sentences`` (offsets in the passage)."""
+    said = "".join(sentences)
+    pairs = {said[i : i + 2] for i in range(len(said) - 1)}
+
+    def shared(span: tuple[int, int]) -> int:
+        text = hit.text[span[0] : span[1]]
+        return len({text[i : i + 2] for i in range(len(text) - 1)} & pairs)
+
+    return max(sentence_spans(hit.text), key=shared)
+
+
+def citation_from_hit(n: int, hit: Hit, start: int, end: int, template: str = DEFAULT_TEMPLATE) -> Citation:
+    """Citation number ``n`` of a passage, quoting its span [start, end)."""
+    return Citation(
+        n=n,
+        chunk_id=hit.chunk_id,
+        doc=hit.doc,
+        title=hit.title,
+        place=hit.place,
+        province=hit.province,
+        author=hit.author,
+        section=hit.section,
+        passage=hit.text,
+        start=hit.start,
+        end=hit.end,
+        quote=hit.text[start:end],
+        quote_start=hit.start + start,
+        quote_end=hit.start + end,
+        article_id=hit.article_id,
+        source_line=source_line(hit.title, hit.place, hit.author, hit.section, template, hit.doc),
+    )

@@ -23,6 +23,9 @@ KbOption = Annotated[Optional[str], typer.Option("--kb", help="知识库名称�
 IndexDirOption = Annotated[
     Optional[Path], typer.Option("--index-dir", envvar="QA_INDEX_DIR", help="知识库所在目录（默认 index/）")
 ]
+ExportOption = Annotated[
+    Optional[Path], typer.Option("--export", help="导出为 Word（.docx）或 Markdown（.md），按扩展名决定")
+]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", envvar="QA_CONFIG", help="配置文件路径")]
 
 
@@ -158,22 +161,14 @@ def search(
     config: ConfigOption = None,
 ) -> None:
     """检索知识库，返回最相关的段落。"""
-    from qa.embeddings import load_embedder
-    from qa.retrieval import Filters, HybridRetriever, load_reranker
-    from qa.store import KnowledgeBase
+    from qa.retrieval import Filters, HybridRetriever
 
     if not query and not batch:
         err.print("[red]错误：[/red]请给出查询语句，或用 --batch 指定问题文件", markup=True)
         raise typer.Exit(2)
     with user_errors():
         settings = _settings(config, index_dir)
-        knowledge_base = KnowledgeBase(_folder(settings, kb))
-        retriever = HybridRetriever(
-            knowledge_base,
-            load_embedder(settings),
-            int(settings["retrieval"].get("candidates", 50)),
-            load_reranker(settings),
-        )
+        retriever = HybridRetriever.from_settings(settings, _folder(settings, kb))
         filters = Filters(doc=doc, place=place, province=province, year=year)
         if batch:
             for line in batch.read_text(encoding="utf-8").splitlines():
@@ -218,16 +213,13 @@ def evaluate_cmd(
     """评测检索质量：hit@1、hit@5、MRR@k、召回率，按问题类型分列。"""
     from qa.embeddings import load_embedder
     from qa.evaluation import FixedBM25Baseline, LangchainDenseBaseline, Ranked, evaluate, format_table, load_questions
-    from qa.retrieval import HybridRetriever, load_reranker
-    from qa.store import KnowledgeBase
+    from qa.retrieval import HybridRetriever
 
     with user_errors():
         settings = _settings(config, index_dir)
-        knowledge_base = KnowledgeBase(_folder(settings, kb))
         embedder = load_embedder(settings)
-        retriever = HybridRetriever(
-            knowledge_base, embedder, int(settings["retrieval"].get("candidates", 50)), load_reranker(settings)
-        )
+        retriever = HybridRetriever.from_settings(settings, _folder(settings, kb), embedder)
+        knowledge_base = retriever.kb
         items = load_questions(questions)
 
         def ours(mode: str):
@@ -262,6 +254,7 @@ def ask(
     province: Annotated[Optional[str], typer.Option("--province", help="只用某省的材料")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="边生成边显示")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    export: ExportOption = None,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -292,6 +285,11 @@ def ask(
             elif event.kind == "done":
                 answer = event.answer
     assert answer is not None
+    if export:
+        from qa.export import answer_report, write
+
+        write(answer_report(answer), export)
+        err.print(f"已导出到 {export}")
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -316,6 +314,110 @@ def _print_answer(answer: Any, already_shown: bool) -> None:
         out.print(
             f"[dim]可能相关 {n}. {hit.place or '地点未知'}《{hit.title}》：{hit.text[:80]}…[/dim]", highlight=False
         )
+
+
+@app.command()
+def similar(
+    text: Annotated[Optional[str], typer.Option("--text", help="一段做法描述或稿件段落")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", help="稿件文件（.docx/.txt/.md）")] = None,
+    kb: KbOption = None,
+    exclude_place: Annotated[Optional[str], typer.Option("--exclude-place", help="排除本地，如 思南县")] = None,
+    province: Annotated[Optional[str], typer.Option("--province", help="只看某省")] = None,
+    k: Annotated[int, typer.Option("-k", help="最多几个地方")] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    export: ExportOption = None,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """找其他地方的相似经验，按地方分组。"""
+    from qa.drafts import read_draft
+    from qa.retrieval import HybridRetriever
+    from qa.similar import find_similar
+
+    if not text and not file:
+        err.print("[red]错误：[/red]请用 --text 给出一段文字，或用 --file 指定稿件", markup=True)
+        raise typer.Exit(2)
+    with user_errors():
+        settings = _settings(config, index_dir)
+        query = text or read_draft(file)
+        retriever = HybridRetriever.from_settings(settings, _folder(settings, kb))
+        groups = find_similar(retriever, query, k, exclude_place, province)
+    if export:
+        from qa.export import similar_report, write
+
+        write(similar_report(query, groups, settings["citation"]["template"]), export)
+        err.print(f"已导出到 {export}")
+    if as_json:
+        print(json.dumps({"groups": [g.to_dict() for g in groups]}, ensure_ascii=False, indent=2))
+        return
+    if not groups:
+        out.print("没有找到相似的经验。")
+    for group in groups:
+        out.print(f"\n[bold]{group.place}[/bold] {group.province or ''}", highlight=False)
+        for hit in group.hits:
+            where = " > ".join(hit.section[1:]) or "导语"
+            out.print(f"  《{hit.title}》{where}  [dim]{hit.doc} 得分 {hit.score:.3f}[/dim]", highlight=False)
+            out.print(f"    {hit.text[:120]}{'…' if len(hit.text) > 120 else ''}", highlight=False, markup=False)
+
+
+@app.command()
+def practices(
+    search_word: Annotated[Optional[str], typer.Option("--search", help="按名称查找，如 四议两公开")] = None,
+    kb: KbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """列出材料中带引号的做法名称（如“四议两公开”“三色预警”）及使用它们的地方。"""
+    from qa.practices import list_practices
+    from qa.store import KnowledgeBase
+
+    with user_errors():
+        knowledge_base = KnowledgeBase(_folder(_settings(config, index_dir), kb))
+        found = list_practices(knowledge_base.conn, search_word)
+    if as_json:
+        payload = [{"name": p.name, "places": p.places, "uses": [u.__dict__ for u in p.uses]} for p in found]
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        out.print("没有找到这样的做法名称。")
+    for p in found:
+        out.print(f"[bold]“{p.name}”[/bold]  {len(p.places)} 地：{'、'.join(p.places)}", highlight=False)
+
+
+@app.command()
+def cite(
+    draft: Annotated[Path, typer.Argument(help="稿件（.docx/.txt/.md）")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="输出带引用的稿件（.docx 或 .md）")] = None,
+    kb: KbOption = None,
+    exclude_place: Annotated[Optional[str], typer.Option("--exclude-place", help="不引用本地材料，如 思南县")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """为稿件逐段推荐可引用的材料，并生成带引用标注和参考资料列表的稿件。"""
+    from qa.drafts import read_draft, suggest_citations
+    from qa.export import draft_report, write
+    from qa.retrieval import HybridRetriever
+
+    with user_errors():
+        settings = _settings(config, index_dir)
+        text = read_draft(draft)
+        retriever = HybridRetriever.from_settings(settings, _folder(settings, kb))
+        paragraphs = suggest_citations(retriever, text, exclude_place, template=settings["citation"]["template"])
+    if output:
+        write(draft_report(draft.stem, paragraphs), output)
+        err.print(f"已生成 {output}")
+    if as_json:
+        print(json.dumps({"paragraphs": [p.to_dict() for p in paragraphs]}, ensure_ascii=False, indent=2))
+        return
+    for i, p in enumerate(paragraphs, 1):
+        if not p.suggestions:
+            continue
+        out.print(f"\n[bold]第 {i} 段[/bold] {p.text[:60]}…", highlight=False, markup=False)
+        for s in p.suggestions:
+            out.print(f"  [{s.n}] {s.source_line}", highlight=False, markup=False)
+            out.print(f"      “{s.quote[:100]}”", highlight=False, markup=False)
 
 
 @app.command()

@@ -91,6 +91,8 @@ class Hit:
     kind: str = "paragraph"
     article_id: int | None = None
     province: str | None = None
+    city: str | None = None
+    county: str | None = None
     author: str | None = None
     dense_score: float | None = None
     lexical_score: float | None = None

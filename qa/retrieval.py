@@ -150,6 +150,18 @@ class HybridRetriever:
         # (flat search over 10k chunks, 2 cores: 4.0 ms with 2 threads, 0.8 ms with 1)
         faiss.omp_set_num_threads(1)
 
+    @classmethod
+    def from_settings(cls, settings: dict, folder, embedder: Embedder | None = None) -> HybridRetriever:
+        """The retriever of the knowledge base at ``folder``, with the configured embedder and reranker."""
+        from qa.embeddings import load_embedder
+
+        return cls(
+            KnowledgeBase(folder),
+            embedder or load_embedder(settings),
+            int(settings["retrieval"].get("candidates", 50)),
+            load_reranker(settings),
+        )
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """Top k hits; ``mode`` "dense" or "lexical" runs one leg alone (for evaluation)."""
         return self.retrieve(query, k, filters, mode).hits
@@ -256,7 +268,7 @@ class HybridRetriever:
         marks = ",".join("?" * len(chunk_ids))
         rows = self.kb.conn.execute(
             'SELECT c.id, c.section, c.kind, c.text, c.start, c."end", c.article_id, a.title, a.place,'
-            " a.province, a.author, d.file_name"
+            " a.province, a.city, a.county, a.author, d.file_name"
             " FROM chunks c JOIN articles a ON a.id = c.article_id JOIN documents d ON d.id = c.doc_id"
             f" WHERE c.id IN ({marks})",
             chunk_ids,
@@ -276,6 +288,8 @@ class HybridRetriever:
                 kind=r["kind"],
                 article_id=r["article_id"],
                 province=r["province"],
+                city=r["city"],
+                county=r["county"],
                 author=r["author"],
             )
             for cid in chunk_ids

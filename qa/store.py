@@ -2,7 +2,7 @@
 
 Layout of ``<index_dir>/<kb>/``::
 
-    kb.sqlite        documents, articles, chunks (with jieba tokens), manifest
+    kb.sqlite        documents, articles, chunks (with jieba tokens), named practices, manifest
     gen-<N>/         dense.faiss (one vector per chunk), sentences.faiss (one per
                      sentence, under its chunk's id), bm25/, ids.npy, meta.json
     write.lock       held by the single writer
@@ -31,6 +31,7 @@ import numpy as np
 from qa.chunking import CHUNKER_VERSION
 from qa.lexical import BM25Index
 from qa.model import Document
+from qa.practices import extract_practices
 
 # Bumped when the stored layout or the chunking changes: ingest then rebuilds from the source files.
 SCHEMA_VERSION = 2
@@ -48,6 +49,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     doc_id INTEGER NOT NULL, ord INTEGER NOT NULL, section TEXT NOT NULL, kind TEXT NOT NULL,
     text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, tokens TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS practices (
+    name TEXT NOT NULL, article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE, PRIMARY KEY (name, article_id));
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS articles_doc ON articles(doc_id);
 """
@@ -314,6 +318,19 @@ def _insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: 
                 ),
             )
             position += 1
+        _insert_practices(conn, article)
+
+
+def _insert_practices(conn: sqlite3.Connection, article) -> None:
+    """Each practice named in the article, with the chunk that first names it."""
+    for name, start, _ in extract_practices(article.text):
+        chunk = next((c for c in article.chunks if c.start <= start < c.end), None)
+        if chunk is not None:
+            conn.execute(
+                "INSERT OR IGNORE INTO practices (name, article_id, chunk_id)"
+                " SELECT ?, article_id, id FROM chunks WHERE id = ?",
+                (name, chunk.id),
+            )
 
 
 def _set_manifest(conn: sqlite3.Connection, **values: object) -> None:
