@@ -1,4 +1,4 @@
-# make run   — set up, index the seed reports and show a search demo
+# make run   — set up, index the seed reports and start the web app on http://127.0.0.1:7860
 # make test  — set up and run the tests (what CI runs)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -22,8 +22,7 @@ $(STAMP): pyproject.toml
 
 run: setup
 	$(QA) ingest seeds
-	$(QA) search "怎样让年轻社区工作者快速成长" -k 3
-	$(QA) search "四议两公开" -k 3
+	$(QA) serve
 
 test: setup
 	$(PY) -m pytest -q

@@ -25,6 +25,7 @@ from qa.citations import (
     split_sentences,
     supporting_span,
 )
+from qa.embeddings import Embedder
 from qa.extractive import choose_quotes, compose
 from qa.llm import REWRITE_PROMPT, SYSTEM_PROMPT, ChatClient, LLMError, llm_enabled, passages_block
 from qa.model import Answer, AnswerSentence, Hit
@@ -58,9 +59,9 @@ class Answerer:
         self.places = known_places(retriever)
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any], folder: Path) -> Answerer:
+    def from_settings(cls, settings: dict[str, Any], folder: Path, embedder: Embedder | None = None) -> Answerer:
         """The answerer for a knowledge base: its retriever, and the LLM when one is configured and usable."""
-        retriever = HybridRetriever.from_settings(settings, folder)
+        retriever = HybridRetriever.from_settings(settings, folder, embedder)
         llm, problem = None, ""
         if llm_enabled(settings):
             try:

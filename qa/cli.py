@@ -421,6 +421,30 @@ def cite(
 
 
 @app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host", help="监听地址；局域网共享用 0.0.0.0")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="端口")] = None,
+    kb: KbOption = None,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """启动网页界面（问答、相似经验、起草引用、知识库管理）。"""
+    from qa.web import UserError
+    from qa.web import serve as serve_app
+
+    with user_errors():
+        settings = _settings(config, index_dir)
+        ui = settings["ui"]
+        host, port = host or ui["host"], port or int(ui["port"])
+        out.print(f"网页界面：http://{host}:{port}  （Ctrl+C 退出）")
+        try:
+            serve_app(settings, host, port, kb)
+        except UserError as exc:
+            err.print(f"[red]错误：[/red]{exc}", markup=True, highlight=False)
+            raise typer.Exit(1) from None
+
+
+@app.command()
 def docs(
     kb: KbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,

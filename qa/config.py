@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
         "max_retries": 1,
     },
     "citation": {"template": "（来源：{place}《{title}》{author_part}{section_part}）"},
+    "ui": {"host": "127.0.0.1", "port": 7860, "auth": []},
 }
 
 

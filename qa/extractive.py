@@ -63,6 +63,9 @@ def choose_quotes(question: str, hits: list[Hit], embedder: Embedder) -> list[Qu
     if is_survey(question):
         return _per_place(ranked, hits)
     best = ranked[0].score
+    if _ASKS_NUMBER.search(question) and _HAS_NUMBER.search(ranked[0].text(hits)):
+        # the question wants a figure and the best sentence has one: other sentences must have one too
+        ranked = [c for c in ranked if _HAS_NUMBER.search(c.text(hits))]
     chosen: list[Quote] = []
     for c in ranked:
         if len(chosen) == MAX_SENTENCES or c.score < KEEP_SHARE * best:

@@ -86,7 +86,8 @@ def kb_folder(index_dir: str | Path, kb: str) -> Path:
 
 
 def connect(folder: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(folder / "kb.sqlite", timeout=30)
+    # shared by the web app's worker threads for reads; every write opens its own connection
+    conn = sqlite3.connect(folder / "kb.sqlite", timeout=30, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")

@@ -1,7 +1,8 @@
 """A real HTTP server speaking the OpenAI chat-completions protocol, standing in for an LLM endpoint.
 
 Tests set ``server.reply`` (text, or a function of the request's messages), ``server.status``
-(e.g. 429) or ``server.delay`` (seconds before answering) and read ``server.requests``.
+(e.g. 429), ``server.delay`` (seconds before answering) or ``server.pause`` (seconds between
+streamed pieces) and read ``server.requests``.
 Streaming requests get server-sent events, in small pieces, like a real endpoint.
 """
 
@@ -22,6 +23,7 @@ class FakeLLM(ThreadingHTTPServer):
         self.reply: str | Callable[[list[dict]], str] = "资料中未找到相关内容"
         self.status = 200
         self.delay = 0.0
+        self.pause = 0.0  # seconds between streamed pieces
         self.requests: list[dict] = []
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -61,6 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             for i in range(0, len(text), 7):
                 self._event({"delta": {"content": text[i : i + 7]}, "finish_reason": None}, body)
+                time.sleep(self.server.pause)
             self._event({"delta": {}, "finish_reason": "stop"}, body)
             self.wfile.write(b"data: [DONE]\n\n")
             return

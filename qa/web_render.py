@@ -1,0 +1,157 @@
+"""HTML and Markdown for the web app, as pure functions of the results.
+
+Everything that comes from documents, users or an LLM is escaped here: answers and passages are
+shown as text, never as markup, so an answer holding <script> or ![](http://…) renders inert and
+no remote image is ever fetched.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+MODE_ZH = {"llm": "大模型", "extractive": "摘录"}
+CONFIDENCE_ZH = {"high": "较高", "low": "较低", "none": "无相关资料"}
+
+# defined once in the page head: copy a citation, with a fallback for plain-http office networks
+COPY_SCRIPT = """<script>
+function qaCopy(button) {
+  const text = button.getAttribute('data-cite');
+  const done = () => { button.textContent = '已复制'; setTimeout(() => button.textContent = '复制引用', 1500); };
+  if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done); return; }
+  const area = document.createElement('textarea');
+  area.value = text; document.body.appendChild(area); area.select();
+  document.execCommand('copy'); document.body.removeChild(area); done();
+}
+</script>"""
+
+CSS = """
+.qa-card {border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 12px; margin: 8px 0; background: #fff;}
+.qa-card-head {font-weight: 600; margin-bottom: 4px;}
+.qa-n {color: #b42318; margin-right: 4px;}
+.qa-sec, .qa-meta {color: #57606a; font-size: 0.9em; font-weight: 400;}
+.qa-passage, .qa-article {line-height: 1.7; white-space: pre-wrap;}
+.qa-passage mark, .qa-article mark {background: #fff3b0; padding: 0 2px;}
+.qa-source {color: #1f4e79; margin-top: 6px;}
+.qa-unsupported {color: #b42318;}
+.qa-badge {display: inline-block; border-radius: 10px; padding: 2px 10px; margin-right: 6px; background: #eef2f7;}
+.qa-group {margin-top: 12px;}
+.qa-group h3 {margin: 6px 0;}
+"""
+
+
+def esc(text: Any) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def safe_markdown(text: str) -> str:
+    """Answer text for the chat window: HTML escaped, Markdown links and images disarmed."""
+    text = html.escape(text, quote=False)
+    return text.replace("![", "!\\[").replace("](", "\\](")
+
+
+def answer_message(answer: dict) -> str:
+    """The assistant's chat message for a finished answer (an ``Answer.to_dict()``)."""
+    parts = [safe_markdown(answer["text"])]
+    for sentence in answer["unsupported"]:
+        parts.append(
+            f"\n⚠ 未能核实：{safe_markdown(sentence['text'])}（{safe_markdown('；'.join(sentence['problems']))}）"
+        )
+    if answer["related"]:
+        parts.append("\n**可能相关的段落：**")
+        for n, hit in enumerate(answer["related"], 1):
+            parts.append(
+                f"\n{n}. {safe_markdown(hit['place'] or '')}《{safe_markdown(hit['title'])}》：{safe_markdown(hit['text'][:120])}…"
+            )
+    return "\n".join(parts)
+
+
+def badge(answer: dict) -> str:
+    notice = f"<div class='qa-unsupported'>{esc(answer['notice'])}</div>" if answer.get("notice") else ""
+    return (
+        f"<span class='qa-badge'>回答方式：{MODE_ZH[answer['mode']]}</span>"
+        f"<span class='qa-badge'>可信度：{CONFIDENCE_ZH[answer['confidence']]}</span>{notice}"
+    )
+
+
+def highlight(text: str, start: int, end: int) -> str:
+    """``text`` escaped, with [start, end) marked."""
+    start, end = max(0, start), min(len(text), end)
+    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+
+
+def citation_cards(citations: list[dict], article_texts: dict[int, str]) -> str:
+    """One card per citation: where it comes from, the quoted span highlighted in its passage,
+    the whole article behind 展开全文, and a button copying the formatted source line."""
+    if not citations:
+        return "<div class='qa-meta'>本回答没有引用。</div>"
+    cards = []
+    for c in citations:
+        where = " > ".join(c["section"][1:]) or "导语"
+        in_passage = highlight(c["passage"], c["quote_start"] - c["start"], c["quote_end"] - c["start"])
+        article = article_texts.get(c["article_id"])
+        full = (
+            f"<details><summary>展开全文</summary><div class='qa-article'>"
+            f"{highlight(article, c['quote_start'], c['quote_end'])}</div></details>"
+            if article
+            else "<div class='qa-meta'>原文已从知识库删除。</div>"
+        )
+        cards.append(
+            f"<div class='qa-card' id='cite-{c['n']}'>"
+            f"<div class='qa-card-head'><span class='qa-n'>[{c['n']}]</span>{esc(c['place'] or '地点未知')}"
+            f"《{esc(c['title'])}》 <span class='qa-sec'>{esc(where)}</span></div>"
+            f"<div class='qa-passage'>{in_passage}</div>{full}"
+            f"<div class='qa-source'>{esc(c['source_line'])}</div>"
+            f"<div class='qa-meta'>文件：{esc(c['doc'])}</div>"
+            f"<button class='qa-copy' data-cite='{esc(c['source_line'])}' onclick='qaCopy(this)'>复制引用</button>"
+            f"</div>"
+        )
+    return "".join(cards)
+
+
+def similar_groups(groups: list[dict]) -> str:
+    if not groups:
+        return "<div class='qa-meta'>没有找到相似的经验。</div>"
+    blocks = []
+    for g in groups:
+        cards = "".join(
+            f"<div class='qa-card'><div class='qa-card-head'>《{esc(h['title'])}》 "
+            f"<span class='qa-sec'>{esc(' > '.join(h['section'][1:]) or '导语')}</span>"
+            f"<span class='qa-meta'> 相关度 {h['score']:.3f}</span></div>"
+            f"<div class='qa-passage'>{esc(h['text'])}</div><div class='qa-meta'>文件：{esc(h['doc'])}</div></div>"
+            for h in g["hits"]
+        )
+        province = f" <span class='qa-meta'>{esc(g['province'])}</span>" if g["province"] else ""
+        blocks.append(f"<div class='qa-group'><h3>{esc(g['place'])}{province}</h3>{cards}</div>")
+    return "".join(blocks)
+
+
+def draft_suggestions(paragraphs: list[dict]) -> str:
+    blocks = []
+    for i, p in enumerate(paragraphs, 1):
+        if not p["suggestions"]:
+            continue
+        items = "".join(
+            f"<div class='qa-card'><div class='qa-card-head'><span class='qa-n'>建议{s['n']}</span>"
+            f"{esc(s['source_line'])}</div><div class='qa-passage'>"
+            f"{highlight(s['passage'], s['quote_start'] - s['start'], s['quote_end'] - s['start'])}</div></div>"
+            for s in p["suggestions"]
+        )
+        blocks.append(
+            f"<div class='qa-group'><h3>第 {i} 段</h3><div class='qa-meta'>{esc(p['text'])}</div>{items}</div>"
+        )
+    return "".join(blocks) or "<div class='qa-meta'>没有找到可引用的材料。</div>"
+
+
+_SLUG = re.compile(r"[^\w\u4e00-\u9fff-]+")
+
+
+def safe_file_name(name: str) -> str:
+    """A file name with no path parts or odd characters, keeping Chinese."""
+    base = name.replace("\\", "/").split("/")[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = _SLUG.sub("_", stem).strip("._") or "文件"
+    return f"{stem}.{suffix.lower()}" if suffix else stem

@@ -1,0 +1,265 @@
+"""The web app: a real Gradio server in this process, driven by Debian's headless Chromium through
+Playwright, and called through gradio_client. Screenshots land in tests/artifacts/."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from qa.config import DEFAULTS
+
+from .conftest import ROOT
+from .fake_llm import FakeLLM
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+EVIL = "<script>window.__pwned = 1</script>![追踪](http://127.0.0.1:9/pixel.png)"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(settings: dict):
+    from qa.web import serve
+
+    port = _free_port()
+    app = serve(settings, "127.0.0.1", port, block=False)
+    return app, app.local_url.rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def index_dir(seed_kb, tmp_path_factory) -> Path:
+    """A private copy of the seed knowledge base: these tests add and delete documents."""
+    folder = tmp_path_factory.mktemp("web-index")
+    shutil.copytree(seed_kb.folder, folder / "default")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def offline_url(index_dir):
+    settings = copy.deepcopy(DEFAULTS)
+    settings["index_dir"] = str(index_dir)
+    app, url = _start(settings)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    with FakeLLM() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def llm_url(index_dir, llm_server):
+    settings = copy.deepcopy(DEFAULTS)
+    settings["index_dir"] = str(index_dir)
+    settings["llm"].update(provider="openai", base_url=llm_server.base_url, model="fake", max_retries=0)
+    app, url = _start(settings)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("QA_REQUIRE_BROWSER"):
+            pytest.fail("chromium is not installed: .ci/run installs it (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def _ask(page, question: str) -> None:
+    page.fill("#qa-question textarea", question)
+    page.click("#qa-send")
+
+
+def _article_texts(index_dir: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(index_dir / "default" / "kb.sqlite") as conn:
+        return [r[0] for r in conn.execute("SELECT text FROM articles")]
+
+
+def test_ask_shows_answer_and_a_citation_card_highlighting_the_source(page, offline_url, index_dir):
+    page.goto(offline_url)
+    _ask(page, "思南县完成了多少支驻村工作队选派？")
+    page.wait_for_selector("#qa-cards .qa-card")
+    assert "301支" in page.inner_text("#qa-chat")
+    assert "回答方式：摘录" in page.inner_text("#qa-badge")
+    card = page.locator("#qa-cards .qa-card").first
+    marked = card.locator(".qa-passage mark").inner_text()
+    assert "301支驻村工作队" in marked
+    assert any(marked in text for text in _article_texts(index_dir))  # the highlight is the source's own text
+    assert card.locator(".qa-source").inner_text().startswith("（来源：思南县《抓实农村党建 赋能乡村振兴》")
+    card.locator("summary").click()  # 展开全文
+    assert "301支驻村工作队" in card.locator(".qa-article mark").inner_text()
+    # the conversation and its citations survive a page refresh
+    page.reload()
+    page.wait_for_selector("#qa-cards .qa-card")
+    assert "思南县完成了多少支驻村工作队选派" in page.inner_text("#qa-chat")
+
+
+def test_llm_answer_streams_and_renders_inert(page, llm_url, llm_server):
+    def reply(messages):
+        if "注入" in messages[-1]["content"]:
+            return f"{EVIL}蓼皋街道全面落实社区工作者“5岗20级”薪酬增长机制[1]。"
+        return "蓼皋街道全面落实社区工作者“5岗20级”薪酬增长机制，构建复合型薪酬体系[1]。" * 3
+
+    llm_server.reply, llm_server.pause = reply, 0.15
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(llm_url)
+    _ask(page, "蓼皋街道社区工作者的薪酬增长机制是什么？")
+    bot = page.locator("#qa-chat .bot, #qa-chat [data-testid='bot']").last
+    page.wait_for_function(
+        "() => { const c = document.querySelector('#qa-chat'); return c && c.innerText.includes('5岗20级'); }"
+    )
+    partial_had_no_card = page.locator("#qa-cards .qa-card").count() == 0
+    page.wait_for_selector("#qa-cards .qa-card")
+    assert partial_had_no_card, "the answer appeared only when complete: it was not streamed"
+    assert "回答方式：大模型" in page.inner_text("#qa-badge")
+    assert bot.count() >= 1
+
+    llm_server.pause = 0.0
+    _ask(page, "注入测试：蓼皋街道薪酬机制")
+    page.wait_for_function("() => document.querySelector('#qa-chat').innerText.includes('<script>')")
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("#qa-chat script").count() == 0
+    assert page.locator("#qa-chat img[src*='127.0.0.1:9']").count() == 0
+    assert not any("127.0.0.1:9/" in url for url in requests)
+
+
+def test_similar_tab_groups_results_by_place(page, offline_url):
+    page.goto(offline_url)
+    page.get_by_role("tab", name="相似经验").click()
+    page.fill("#qa-similar-text textarea", "我县深入推进村级事务准入制度，全面清理规范村级组织挂牌，为村干部减负。")
+    page.click("#qa-similar-go")
+    page.wait_for_selector("#qa-similar-result .qa-group")
+    places = page.locator("#qa-similar-result .qa-group h3").all_inner_texts()
+    assert any(p.startswith("思南县") for p in places)
+    assert any("关于党建引领乡村振兴的经验材料" in p for p in places)
+
+
+def test_upload_gbk_file_then_delete_it(page, offline_url, tmp_path):
+    report = tmp_path / "测试县经验.txt"
+    report.write_bytes(
+        "测试县推行“彩虹积分”经验\n近年来，测试县推行“彩虹积分”管理办法，党员参与志愿服务积分兑换，群众满意度明显提升。".encode(
+            "gbk"
+        )
+    )
+    page.goto(offline_url)
+    page.get_by_role("tab", name="知识库").click()
+    page.locator("#qa-upload input[type=file]").set_input_files(str(report))
+    page.wait_for_timeout(1000)
+    page.click("#qa-upload-go")
+    page.wait_for_function("() => document.querySelector('#qa-upload-result').innerText.includes('已索引')")
+    page.wait_for_function("() => document.querySelector('#qa-docs').innerText.includes('测试县经验.txt')")
+
+    page.fill("#qa-probe textarea", "彩虹积分")
+    page.click("#qa-probe-go")
+    page.wait_for_function("() => document.querySelector('#qa-probe-result').innerText.includes('测试县经验.txt')")
+
+    page.click("#qa-doc-pick input")
+    page.locator("ul[role=listbox] li", has_text="测试县经验.txt").click()
+    page.click("#qa-delete")
+    page.wait_for_function("() => !document.querySelector('#qa-docs').innerText.includes('测试县经验.txt')")
+    page.click("#qa-probe-go")
+    page.wait_for_timeout(1500)
+    page.wait_for_function("() => !document.querySelector('#qa-probe-result').innerText.includes('测试县经验.txt')")
+
+
+def test_every_function_is_reachable_through_gradio_client(offline_url):
+    from gradio_client import Client
+
+    client = Client(offline_url, verbose=False)
+    api = client.view_api(return_format="dict", print_info=False)
+    names = set(api["named_endpoints"])
+    assert {
+        "/ask",
+        "/similar",
+        "/cite",
+        "/cite_export",
+        "/ingest",
+        "/documents",
+        "/delete_document",
+        "/search",
+    } <= names
+    docs = client.predict("default", api_name="/documents")
+    assert sorted(row[1][:3] for row in docs) == ["000", "001", "002", "003", "004"]
+    table = client.predict("default", "积分超市", 3, api_name="/search")
+    assert table["headers"][0] == "排名" and any("积分超市" in row[-1] for row in table["data"])
+    html, groups, files = client.predict("我们村建了“积分超市”", None, "default", "", "", api_name="/similar")
+    assert groups["groups"][0]["place"] == "思南县" and "思南县" in html
+    assert sorted(Path(f).suffix for f in files) == [".docx", ".md"]
+
+
+def test_login_is_required_when_users_are_configured(index_dir, monkeypatch):
+    import httpx
+
+    monkeypatch.setenv("QA_TEST_UI_PASSWORD", "口令-123")
+    settings = copy.deepcopy(DEFAULTS)
+    settings["index_dir"] = str(index_dir)
+    settings["ui"]["auth"] = [{"username": "zuzhibu", "password_env": "QA_TEST_UI_PASSWORD"}]
+    app, url = _start(settings)
+    try:
+        assert httpx.get(f"{url}/config").status_code == 401
+        with httpx.Client() as client:
+            login = client.post(f"{url}/login", data={"username": "zuzhibu", "password": "口令-123"})
+            assert login.status_code == 200
+            assert client.get(f"{url}/config").status_code == 200
+        assert httpx.post(f"{url}/login", data={"username": "zuzhibu", "password": "错"}).status_code == 400
+    finally:
+        app.close()
+
+
+def test_missing_login_password_is_named(index_dir, monkeypatch):
+    from qa.web import UserError, auth_users
+
+    monkeypatch.delenv("QA_TEST_UNSET", raising=False)
+    with pytest.raises(UserError, match="QA_TEST_UNSET"):
+        auth_users({"ui": {"auth": [{"username": "a", "password_env": "QA_TEST_UNSET"}]}})
+
+
+def test_uploaded_file_names_cannot_escape_the_upload_folder():
+    from qa.web_render import safe_file_name
+
+    assert safe_file_name("../../etc/passwd") == "passwd"
+    assert safe_file_name("..\\..\\报告 (1).DOCX") == "报告_1.docx"
+    assert re.fullmatch(r"[\w\u4e00-\u9fff.-]+", safe_file_name("<script>.txt"))
