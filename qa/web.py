@@ -521,7 +521,7 @@ def build_app(settings: dict[str, Any], kb: str | None = None) -> gr.Blocks:
                 cite_go = gr.Button("逐段推荐引用", variant="primary")
                 cite_html = gr.HTML()
                 chosen = gr.CheckboxGroup(label="采用的引用（取消勾选即不采用）", choices=[])
-                cite_state = gr.State([])
+                cite_state = gr.JSON(visible=False)  # not gr.State: API users pass it back to /cite_export
                 cite_download = gr.Button("生成带引用的稿件")
                 cite_files = gr.File(label="下载（.docx / .md）", file_count="multiple")
             with gr.Tab("知识库", id="kb"):

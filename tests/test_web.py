@@ -129,6 +129,8 @@ def test_ask_shows_answer_and_a_citation_card_highlighting_the_source(page, offl
     assert card.locator(".qa-source").inner_text().startswith("（来源：思南县《抓实农村党建 赋能乡村振兴》")
     card.locator("summary").click()  # 展开全文
     assert "301支驻村工作队" in card.locator(".qa-article mark").inner_text()
+    card.locator(".qa-copy").click()
+    page.wait_for_function("() => document.querySelector('#qa-cards .qa-copy').innerText === '已复制'")
     # the conversation and its citations survive a page refresh
     page.reload()
     page.wait_for_selector("#qa-cards .qa-card")
@@ -228,6 +230,13 @@ def test_every_function_is_reachable_through_gradio_client(offline_url):
     html, groups, files = client.predict("我们村建了“积分超市”", None, "default", "", "", api_name="/similar")
     assert groups["groups"][0]["place"] == "思南县" and "思南县" in html
     assert sorted(Path(f).suffix for f in files) == [".docx", ".md"]
+    draft = "我县全面推行村级事务准入制度，清理村级组织挂牌，规范各类证明事项，切实为基层减负。"
+    html, chosen, state = client.predict(draft, None, "default", "", api_name="/cite")
+    accepted = chosen["value"]  # the checkbox update: every suggestion as a choice, the first accepted
+    assert accepted == ["第1段·建议1：" + state[0]["suggestions"][0]["source_line"]] and "（来源：" in html
+    files = client.predict(state, accepted, api_name="/cite_export")
+    markdown = next(Path(f) for f in files if f.endswith(".md")).read_text(encoding="utf-8")
+    assert "[1]" in markdown and "## 参考资料" in markdown
 
 
 def test_login_is_required_when_users_are_configured(index_dir, monkeypatch):

@@ -1,0 +1,119 @@
+"""The web app's handlers as plain functions, on a private copy of the seed knowledge base."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+
+import pytest
+
+from qa.config import DEFAULTS
+from qa.drafts import DraftParagraph
+from qa.web import (
+    UserError,
+    Workspace,
+    delete_document,
+    documents_table,
+    edit_metadata,
+    example_questions,
+    ingest_uploads,
+    rebuild,
+    search_table,
+    settings_summary,
+)
+
+
+@pytest.fixture
+def ws(seed_kb, tmp_path, embedder) -> Workspace:
+    shutil.copytree(seed_kb.folder, tmp_path / "index" / "default")
+    settings = copy.deepcopy(DEFAULTS)
+    settings["index_dir"] = str(tmp_path / "index")
+    workspace = Workspace(settings)
+    workspace._embedder = embedder  # the session's model, already loaded
+    return workspace
+
+
+def test_uploads_are_copied_indexed_and_unsupported_types_refused(ws, tmp_path):
+    good = tmp_path / "某县经验.txt"
+    good.write_bytes(
+        "某县推行“红色驿站”\n近年来，某县建设“红色驿站”，党员在驿站轮值服务群众，办理民生实事。".encode("gbk")
+    )
+    bad = tmp_path / "照片.jpg"
+    bad.write_bytes(b"\xff\xd8\xff")
+    empty = tmp_path / "空.txt"
+    empty.write_bytes(b"")
+    seen = []
+    rows = ingest_uploads(ws, "default", [str(good), str(bad), str(empty)], lambda *a, **k: seen.append(a))
+    result = {row[0]: row for row in rows}
+    assert result["某县经验.txt"][1] == "已索引"
+    assert result["照片.jpg"][1] == "失败" and "不支持的文件类型" in result["照片.jpg"][3]
+    assert result["空.txt"][1] == "失败" and "文件为空" in result["空.txt"][3]
+    uploads = ws.folder("default") / "uploads"
+    assert sorted(p.name for p in uploads.iterdir()) == ["某县经验.txt"]  # failed uploads leave nothing behind
+    assert seen  # progress was reported
+    assert any(row[1] == "某县经验.txt" for row in documents_table(ws, "default"))
+    assert any("红色驿站" in row[-1] for row in search_table(ws, "default", "红色驿站", 3))
+
+
+def test_delete_removes_the_document_and_its_upload(ws, tmp_path):
+    report = tmp_path / "删我.txt"
+    report.write_text("删我县经验\n删我县推行“删除测试法”，把测试做实做细，群众满意度明显提升。", encoding="utf-8")
+    ingest_uploads(ws, "default", [str(report)])
+    [doc_id] = [row[0] for row in documents_table(ws, "default") if row[1] == "删我.txt"]
+    assert "已删除" in delete_document(ws, "default", doc_id)
+    assert not (ws.folder("default") / "uploads" / "删我.txt").exists()
+    assert all("删除测试法" not in row[-1] for row in search_table(ws, "default", "删除测试法", 10))
+    with pytest.raises(UserError, match="没有编号"):
+        delete_document(ws, "default", doc_id)
+
+
+def test_metadata_edit_reindexes_with_the_new_values(ws, tmp_path):
+    report = tmp_path / "无名.txt"
+    report.write_text("经验材料\n近年来，我县推行“积分银行”，群众参与乡村治理的积极性明显提升。", encoding="utf-8")
+    ingest_uploads(ws, "default", [str(report)])
+    [doc_id] = [row[0] for row in documents_table(ws, "default") if row[1] == "无名.txt"]
+    rows = edit_metadata(ws, "default", doc_id, {"title": "积分银行经验", "place": "开平市", "author": "", "date": ""})
+    assert rows[0][1] == "已更新"
+    [row] = [row for row in documents_table(ws, "default") if row[1] == "无名.txt"]
+    assert row[2] == "积分银行经验" and row[3] == "开平市" and row[4] == "广东省"
+    with pytest.raises(UserError, match="至少填写"):
+        edit_metadata(ws, "default", row[0], {"title": " "})
+
+
+def test_rebuild_indexes_every_document_again(ws):
+    before = {row[1] for row in documents_table(ws, "default")}
+    rows = rebuild(ws, "default")
+    assert {r[1] for r in rows} == {"已索引"} and {row[1] for row in documents_table(ws, "default")} == before
+
+
+def test_bad_names_and_empty_knowledge_bases_are_explained(ws):
+    with pytest.raises(UserError, match="名称只能包含"):
+        ws.folder("../etc")
+    (ws.index_dir / "新库" / "uploads").mkdir(parents=True)
+    assert "新库" in ws.names()
+    with pytest.raises(UserError, match="还没有任何文档"):
+        ws.answerer("新库")
+    assert documents_table(ws, "新库") == []
+
+
+def test_settings_and_examples_come_from_the_corpus(ws):
+    summary = settings_summary(ws, "default")
+    assert "use-multilingual-v3" in summary and "摘录模式" in summary and "5 个文档" in summary
+    questions = example_questions(ws, "default")
+    assert len(questions) >= 4 and any(q.startswith("“") for q in questions)
+
+
+def test_draft_paragraph_round_trips_through_the_browser_state(ws):
+    from qa.drafts import suggest_citations
+    from qa.model import Citation
+
+    [paragraph, *_] = [
+        p
+        for p in suggest_citations(
+            ws.answerer("default").retriever, "我县全面推行村级事务准入制度，清理村级组织挂牌，切实为基层减负。"
+        )
+        if p.suggestions
+    ]
+    data = paragraph.to_dict()
+    again = DraftParagraph(data["text"], [Citation(**s) for s in data["suggestions"]], data["accepted"])
+    assert again == paragraph
