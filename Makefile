@@ -33,6 +33,7 @@ check: setup
 
 bench: setup
 	$(PY) bench/ingest_bench.py
+	$(PY) bench/scale_bench.py
 
 clean:
 	rm -rf $(VENV) index/default

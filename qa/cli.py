@@ -35,11 +35,12 @@ def user_errors() -> Iterator[None]:
     from qa.config import ConfigError
     from qa.embeddings import EmbedderError
     from qa.loaders import LoadError
+    from qa.milvus_store import MilvusError
     from qa.store import KnowledgeBaseError
 
     try:
         yield
-    except (ConfigError, EmbedderError, LoadError, KnowledgeBaseError) as exc:
+    except (ConfigError, EmbedderError, LoadError, KnowledgeBaseError, MilvusError) as exc:
         err.print(f"[red]错误：[/red]{exc}", markup=True, highlight=False)
         raise typer.Exit(1) from None
 

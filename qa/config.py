@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "embedding": {"model": "use-multilingual-v3", "batch_size": 64, "query_prefix": ""},
     "chunking": {"min_chars": 60, "max_chars": 500},
     "ingest": {"max_file_size_mb": 50},
+    "index": {"approximate_above": 200_000},
+    "store": {"backend": "faiss", "uri": "index/milvus.db"},
     "retrieval": {"k": 10, "candidates": 50, "reranker": None},
     "answer": {"passages": 6},
     "llm": {

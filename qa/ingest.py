@@ -24,6 +24,7 @@ from qa.model import Article, Document, FileResult
 from qa.places import resolve_place
 from qa.store import SCHEMA, PreparedDocument, apply_changes, connect, needs_rebuild, read_manifest
 from qa.structure import split_articles
+from qa.vectors import APPROXIMATE_ABOVE
 
 META_FIELDS = ("title", "author", "place", "date", "province", "city", "county")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -227,9 +228,24 @@ def ingest_paths(
         )
         position += n
     report("write", 0, 1)
-    apply_changes(folder, embedder.name, embedder.dim, additions, sorted(removals))
+    approximate_above = int(settings.get("index", {}).get("approximate_above", APPROXIMATE_ABOVE))
+    apply_changes(
+        folder, embedder.name, embedder.dim, additions, sorted(removals), approximate_above, store_backend(settings)
+    )
     report("write", 1, 1)
     return results
+
+
+def store_backend(settings: dict[str, Any]) -> dict[str, str]:
+    """Where a new knowledge base keeps its vectors: FAISS files (default) or Milvus at ``store.uri``."""
+    store = settings.get("store") or {}
+    backend = str(store.get("backend", "faiss")).lower()
+    if backend not in ("faiss", "milvus"):
+        raise LoadError(f"config.yaml 的 store.backend 只能是 faiss 或 milvus，现为 “{backend}”")
+    uri = str(store.get("uri", "index/milvus.db"))
+    if backend == "milvus" and "://" not in uri:
+        uri = str(Path(uri).resolve())  # a Milvus Lite file, wherever the tool is started from
+    return {"backend": backend, "uri": uri}
 
 
 def remove_documents(folder: Path, doc_ids: list[int], embedder_name: str, dim: int) -> None:

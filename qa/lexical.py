@@ -81,3 +81,21 @@ def expand(query: str) -> list[str]:
     own = set(tokenize(query))
     terms = [term for everyday, official in _thesaurus().items() if everyday in query for term in official]
     return [t for t in dict.fromkeys(tokenize(" ".join(terms))) if t not in own]
+
+
+# ------------------------------------------------------------------ BM25 as sparse vectors (Milvus backend)
+
+K1, B = 1.5, 0.75  # bm25s defaults, so both backends score alike
+
+
+def bm25_document_weights(tokens: list[str], term_ids: dict[str, int], average_length: float) -> dict[int, float]:
+    """Doc-side BM25 weights (tf / (k1·(1 − b + b·|d|/avgdl) + tf)), as bm25s's Lucene variant computes them."""
+    counts: dict[str, int] = {}
+    for t in tokens:
+        counts[t] = counts.get(t, 0) + 1
+    norm = K1 * ((1 - B) + B * len(tokens) / max(average_length, 1e-9))
+    return {term_ids[t]: tf / (norm + tf) for t, tf in counts.items()}
+
+
+def bm25_idf(df: int, n_docs: int) -> float:
+    return float(np.log(1 + (n_docs - df + 0.5) / (df + 0.5)))

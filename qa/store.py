@@ -3,8 +3,9 @@
 Layout of ``<index_dir>/<kb>/``::
 
     kb.sqlite        documents, articles, chunks (with jieba tokens), named practices, manifest
-    gen-<N>/         dense.faiss (one vector per chunk), sentences.faiss (one per
-                     sentence, under its chunk's id), bm25/, ids.npy, meta.json
+    gen-<N>/         dense.faiss (one vector per chunk: flat, or IVF when large),
+                     sentences.npy + sentence_ids.npy (one float16 vector per sentence and
+                     its chunk id), bm25/, ids.npy, meta.json
     write.lock       held by the single writer
 
 A write builds ``gen-<N+1>/`` completely, then commits one SQLite transaction
@@ -32,9 +33,10 @@ from qa.chunking import CHUNKER_VERSION
 from qa.lexical import BM25Index
 from qa.model import Document
 from qa.practices import extract_practices
+from qa.vectors import APPROXIMATE_ABOVE, DenseVectors
 
 # Bumped when the stored layout or the chunking changes: ingest then rebuilds from the source files.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -52,6 +54,8 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE TABLE IF NOT EXISTS practices (
     name TEXT NOT NULL, article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE, PRIMARY KEY (name, article_id));
+CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, df INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_deletes (chunk_id INTEGER PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS articles_doc ON articles(doc_id);
 """
@@ -122,10 +126,13 @@ def apply_changes(
     dim: int,
     additions: list[PreparedDocument],
     removals: list[int],
+    approximate_above: int = APPROXIMATE_ABOVE,
+    backend: dict[str, str] | None = None,
 ) -> int:
-    """Replace documents ``removals`` (ids) by ``additions``; returns the new generation."""
-    import faiss
+    """Replace documents ``removals`` (ids) by ``additions``; returns the new generation.
 
+    ``backend`` ({"backend": "faiss"|"milvus", "uri": ...}) applies when the knowledge base is
+    created; afterwards the one recorded in the manifest is used."""
     with write_lock(folder):
         conn = connect(folder)
         try:
@@ -135,27 +142,28 @@ def apply_changes(
             _check_embedder(manifest, embedder_name, dim, folder.name)
             generation = int(manifest.get("generation", 0))
             _remove_stale_generations(folder, keep=generation)
+            chosen = manifest.get("backend") if generation else (backend or {}).get("backend", "faiss")
+            if chosen == "milvus":
+                uri = manifest.get("store_uri") if generation else str((backend or {})["uri"])
+                new_generation = _apply_milvus(conn, folder, uri, embedder_name, dim, additions, removals, manifest)
+                return new_generation
 
             if generation and not needs_rebuild(manifest):
-                index, sentence_index = _load_dense(folder, generation)
+                vectors = DenseVectors.load(_gen_dir(folder, generation), manifest.get("dense_index", "flat"))
             else:  # a fresh knowledge base, or an old layout whose documents all go (ingest rebuilds them)
-                index, sentence_index = (faiss.IndexIDMap2(faiss.IndexFlatIP(dim)) for _ in range(2))
-            removed_ids = _chunk_ids(conn, removals)
-            if removed_ids.size:
-                index.remove_ids(removed_ids)
-                sentence_index.remove_ids(removed_ids)  # every sentence row carries its chunk's id
-            next_id = int(manifest.get("next_chunk_id", 1))
-            new_ids: list[np.ndarray] = []
-            for prepared in additions:
-                n = len(prepared.tokens)
-                ids = np.arange(next_id, next_id + n, dtype=np.int64)
-                next_id += n
-                if n:
-                    index.add_with_ids(np.ascontiguousarray(prepared.vectors, dtype=np.float32), ids)
-                    sentence_index.add_with_ids(
-                        np.ascontiguousarray(prepared.sentence_vectors, dtype=np.float32), ids[prepared.sentence_chunks]
-                    )
-                new_ids.append(ids)
+                vectors = DenseVectors.empty(dim)
+            new_ids, next_id = _new_ids(additions, int(manifest.get("next_chunk_id", 1)))
+            empty_ids, empty_vectors = np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
+            vectors = vectors.changed(
+                _chunk_ids(conn, removals),
+                np.concatenate([empty_ids, *new_ids]),
+                np.concatenate([empty_vectors, *(p.vectors for p in additions)]),
+                np.concatenate([empty_vectors, *(p.sentence_vectors for p in additions)]),
+                np.concatenate(
+                    [empty_ids, *(ids[p.sentence_chunks] for p, ids in zip(additions, new_ids, strict=True))]
+                ),
+                approximate_above,
+            )
 
             bm25_ids, bm25_tokens = _remaining_tokens(conn, removals)
             for prepared, ids in zip(additions, new_ids, strict=True):
@@ -163,9 +171,7 @@ def apply_changes(
                 bm25_tokens.extend(prepared.tokens)
 
             new_generation = generation + 1
-            _write_generation(
-                folder, new_generation, (index, sentence_index), bm25_ids, bm25_tokens, embedder_name, dim
-            )
+            _write_generation(folder, new_generation, vectors, bm25_ids, bm25_tokens, embedder_name, dim)
             with conn:  # the switch: one transaction
                 # articles and chunks go with their document (ON DELETE CASCADE)
                 conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
@@ -178,12 +184,109 @@ def apply_changes(
                     embedder=embedder_name,
                     dim=dim,
                     chunker_version=CHUNKER_VERSION,
+                    dense_index=vectors.kind,
                     schema_version=SCHEMA_VERSION,
+                    backend="faiss",
                 )
         finally:
             conn.close()
         _remove_stale_generations(folder, keep=new_generation)
         return new_generation
+
+
+def _new_ids(additions: list[PreparedDocument], next_id: int) -> tuple[list[np.ndarray], int]:
+    new_ids = []
+    for prepared in additions:
+        n = len(prepared.tokens)
+        new_ids.append(np.arange(next_id, next_id + n, dtype=np.int64))
+        next_id += n
+    return new_ids, next_id
+
+
+def _apply_milvus(
+    conn: sqlite3.Connection,
+    folder: Path,
+    uri: str,
+    embedder_name: str,
+    dim: int,
+    additions: list[PreparedDocument],
+    removals: list[int],
+    manifest: dict[str, str],
+) -> int:
+    """The Milvus write: insert new rows, commit SQLite, then delete the removed rows (see qa.milvus_store)."""
+    from qa.lexical import bm25_document_weights
+    from qa.milvus_store import MilvusVectors, collection_prefix
+
+    milvus = MilvusVectors(uri, collection_prefix(folder), dim)
+    milvus.ensure_collections()
+    next_id = int(manifest.get("next_chunk_id", 1))
+    milvus.delete_from(next_id)  # rows of a write that crashed before its commit
+    pending = [r[0] for r in conn.execute("SELECT chunk_id FROM pending_deletes")]
+    milvus.delete(pending)
+    removed_ids = _chunk_ids(conn, removals)
+    new_ids, next_id_after = _new_ids(additions, next_id)
+
+    # corpus statistics for BM25: document frequencies in `terms`, counts in the manifest
+    df_change: dict[str, int] = {}
+    removed_tokens = (
+        [
+            r[0].split(" ") if r[0] else []
+            for r in conn.execute(
+                f"SELECT tokens FROM chunks WHERE doc_id IN ({','.join('?' * len(removals))})", removals
+            )
+        ]
+        if removals
+        else []
+    )
+    for tokens in removed_tokens:
+        for t in set(tokens):
+            df_change[t] = df_change.get(t, 0) - 1
+    added_tokens = [tokens for p in additions for tokens in p.tokens]
+    for tokens in added_tokens:
+        for t in set(tokens):
+            df_change[t] = df_change.get(t, 0) + 1
+    docs = int(manifest.get("bm25_docs", 0)) - len(removed_tokens) + len(added_tokens)
+    length = int(manifest.get("bm25_length", 0)) - sum(map(len, removed_tokens)) + sum(map(len, added_tokens))
+    with conn:
+        conn.executemany("INSERT OR IGNORE INTO terms (term, df) VALUES (?, 0)", [(t,) for t in df_change])
+    term_ids = dict(conn.execute("SELECT term, id FROM terms").fetchall()) if df_change else {}
+    average = length / docs if docs else 1.0
+    sparse = [bm25_document_weights(tokens, term_ids, average) for tokens in added_tokens]
+    empty_ids, empty_vectors = np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
+    milvus.insert(
+        np.concatenate([empty_ids, *new_ids]),
+        np.concatenate([empty_vectors, *(p.vectors for p in additions)]),
+        sparse,
+        np.concatenate([empty_vectors, *(p.sentence_vectors for p in additions)]),
+        np.concatenate([empty_ids, *(ids[p.sentence_chunks] for p, ids in zip(additions, new_ids, strict=True))]),
+    )
+    new_generation = int(manifest.get("generation", 0)) + 1
+    with conn:  # the switch
+        conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
+        for prepared, ids in zip(additions, new_ids, strict=True):
+            _insert_document(conn, prepared, ids)
+        conn.executemany("UPDATE terms SET df = df + ? WHERE term = ?", [(d, t) for t, d in df_change.items()])
+        conn.executemany(
+            "INSERT OR IGNORE INTO pending_deletes (chunk_id) VALUES (?)", [(int(i),) for i in removed_ids]
+        )
+        _set_manifest(
+            conn,
+            generation=new_generation,
+            next_chunk_id=next_id_after,
+            embedder=embedder_name,
+            dim=dim,
+            chunker_version=CHUNKER_VERSION,
+            dense_index="milvus",
+            schema_version=SCHEMA_VERSION,
+            backend="milvus",
+            store_uri=uri,
+            bm25_docs=docs,
+            bm25_length=length,
+        )
+    milvus.delete(removed_ids)
+    with conn:
+        conn.execute("DELETE FROM pending_deletes")
+    return new_generation
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
@@ -225,23 +328,26 @@ def _remaining_tokens(conn: sqlite3.Connection, removals: list[int]) -> tuple[li
 
 
 def _write_generation(
-    folder: Path, generation: int, indexes: tuple, ids: list[int], tokens: list[list[str]], embedder: str, dim: int
+    folder: Path,
+    generation: int,
+    vectors: DenseVectors,
+    ids: list[int],
+    tokens: list[list[str]],
+    embedder: str,
+    dim: int,
 ) -> None:
-    import faiss
-
     final = _gen_dir(folder, generation)
     tmp = folder / f"gen-{generation}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    index, sentence_index = indexes
-    faiss.write_index(index, str(tmp / "dense.faiss"))
-    faiss.write_index(sentence_index, str(tmp / "sentences.faiss"))
+    vectors.save(tmp)
     BM25Index.build(tokens).save(tmp / "bm25")
     np.save(tmp / "ids.npy", np.asarray(ids, dtype=np.int64), allow_pickle=False)
     meta = {
         "generation": generation,
         "count": len(ids),
-        "sentences": int(sentence_index.ntotal),
+        "sentences": vectors.sentence_count,
+        "dense_index": vectors.kind,
         "embedder": embedder,
         "dim": dim,
     }
@@ -341,14 +447,6 @@ def _set_manifest(conn: sqlite3.Connection, **values: object) -> None:
     )
 
 
-def _load_dense(folder: Path, generation: int):
-    """The chunk and sentence FAISS indexes of one generation."""
-    import faiss
-
-    gen = _gen_dir(folder, generation)
-    return faiss.read_index(str(gen / "dense.faiss")), faiss.read_index(str(gen / "sentences.faiss"))
-
-
 class KnowledgeBase:
     """A knowledge base opened for reading; every part checked against the manifest."""
 
@@ -367,10 +465,16 @@ class KnowledgeBase:
             raise KnowledgeBaseError(
                 f"知识库 “{folder.name}” 是旧版本格式：请运行 qa ingest 文件夹 --kb {folder.name}（会自动按新格式重建）"
             )
+        self.embedder_name = self.manifest["embedder"]
+        self.dim = int(self.manifest["dim"])
+        self.backend = self.manifest.get("backend", "faiss")
+        if self.backend == "milvus":
+            self._open_milvus()
+            return
         gen = _gen_dir(folder, self.generation)
         try:
             meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
-            self.dense, self.sentences = _load_dense(folder, self.generation)
+            self.vectors = DenseVectors.load(gen, meta.get("dense_index", "flat"))
             self.bm25 = BM25Index.load(gen / "bm25")
             self.bm25_ids = np.load(gen / "ids.npy", allow_pickle=False)
         except (OSError, ValueError, RuntimeError) as exc:
@@ -378,16 +482,61 @@ class KnowledgeBase:
                 f"知识库 “{folder.name}” 的第 {self.generation} 代文件缺失或损坏：请运行 qa ingest --rebuild 重建。原因：{exc}"
             ) from exc
         count = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        parts = {"manifest": count, "faiss": self.dense.ntotal, "bm25": len(self.bm25_ids), "meta": meta["count"]}
-        consistent = len(set(parts.values())) == 1 and self.sentences.ntotal == meta["sentences"]
+        parts = {"manifest": count, "faiss": self.vectors.count, "bm25": len(self.bm25_ids), "meta": meta["count"]}
+        consistent = len(set(parts.values())) == 1 and self.vectors.sentence_count == meta["sentences"]
         if meta["generation"] != self.generation or not consistent:
             raise KnowledgeBaseError(f"知识库 “{folder.name}” 各部分不一致（{parts}）：请运行 qa ingest --rebuild 重建")
-        self.embedder_name = self.manifest["embedder"]
-        self.dim = int(self.manifest["dim"])
+
+    def _open_milvus(self) -> None:
+        from qa.milvus_store import MilvusVectors, collection_prefix
+
+        self.vectors = MilvusVectors(self.manifest["store_uri"], collection_prefix(self.folder), self.dim)
+        count = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        # Milvus may still hold rows of a removal whose Milvus delete is pending (never shown: see fetch)
+        if self.vectors.count < count:
+            raise KnowledgeBaseError(
+                f"知识库 “{self.folder.name}” 在 Milvus 中的向量少于 SQLite 中的段落（{self.vectors.count} < {count}）："
+                "请运行 qa ingest --rebuild 重建"
+            )
+
+    def lexical(
+        self, tokens: list[str], expansion: list[str], expansion_weight: float, n: int, allowed: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        """The n best chunks by BM25 for the query tokens (plus thesaurus tokens at a reduced weight)."""
+        if self.backend == "milvus":
+            return self.vectors.lexical(self._query_weights(tokens, expansion, expansion_weight), n, allowed)
+        scores = self.bm25.scores(tokens)
+        if expansion:
+            scores = scores + expansion_weight * self.bm25.scores(expansion)
+        if allowed is not None:
+            scores = np.where(np.isin(self.bm25_ids, allowed), scores, 0.0)
+        n = min(n, scores.size)
+        top = np.argpartition(-scores, n - 1)[:n] if n < scores.size else np.arange(scores.size)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(self.bm25_ids[row]), float(scores[row])) for row in top if scores[row] > 0]
+
+    def _query_weights(self, tokens: list[str], expansion: list[str], expansion_weight: float) -> dict[int, float]:
+        from qa.lexical import bm25_idf
+
+        terms = set(tokens) | set(expansion)
+        if not terms:
+            return {}
+        rows = self.conn.execute(
+            f"SELECT term, id, df FROM terms WHERE df > 0 AND term IN ({','.join('?' * len(terms))})", list(terms)
+        ).fetchall()
+        found = {r["term"]: (r["id"], r["df"]) for r in rows}
+        docs = int(self.manifest.get("bm25_docs", 0))
+        weights: dict[int, float] = {}
+        for token_list, weight in ((tokens, 1.0), (expansion, expansion_weight)):
+            for t in token_list:  # a repeated query word counts again, as in bm25s
+                if t in found:
+                    term_id, df = found[t]
+                    weights[term_id] = weights.get(term_id, 0.0) + weight * bm25_idf(df, docs)
+        return weights
 
     @property
     def chunk_count(self) -> int:
-        return int(self.dense.ntotal)
+        return self.vectors.count
 
     def close(self) -> None:
         self.conn.close()

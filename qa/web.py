@@ -291,12 +291,13 @@ def build_app(settings: dict[str, Any], kb: str | None = None) -> gr.Blocks:
         """Known failures become a Chinese message in the page, not a stack trace."""
         from qa.embeddings import EmbedderError
         from qa.loaders import LoadError
+        from qa.milvus_store import MilvusError
         from qa.store import KnowledgeBaseError
 
         def wrapper(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
-            except (UserError, KnowledgeBaseError, EmbedderError, LoadError, ValueError) as exc:
+            except (UserError, KnowledgeBaseError, EmbedderError, LoadError, MilvusError, ValueError) as exc:
                 raise gr.Error(str(exc)) from exc
 
         wrapper.__name__ = fn.__name__

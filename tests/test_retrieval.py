@@ -29,15 +29,15 @@ def test_dense_score_is_the_mean_of_chunk_and_best_sentence_cosine(seed_kb, embe
     query = "党员户挂牌亮身份"
     [top] = retriever.search(query, k=1, mode="dense")
     q = embedder.embed_query(query)
-    chunk_cosine = float(seed_kb.dense.reconstruct(top.chunk_id) @ q)
+    chunk_cosine = seed_kb.vectors.chunk_cosine(top.chunk_id, q)
     best_sentence = float(np.max(embedder.embed_documents(sentences(top.text)) @ q))
-    assert top.dense_score == pytest.approx((chunk_cosine + best_sentence) / 2, abs=1e-4)
+    # sentence vectors are stored as float16
+    assert top.dense_score == pytest.approx((chunk_cosine + best_sentence) / 2, abs=2e-3)
 
 
 def test_every_chunk_has_its_sentences_indexed(seed_kb):
-    import faiss
-
-    sentence_owners = faiss.vector_to_array(seed_kb.sentences.id_map)
+    sentence_owners = np.asarray(seed_kb.vectors.sentence_ids)
+    assert (np.diff(sentence_owners) >= 0).all()  # grouped by chunk, ids ascending
     counts = dict(zip(*np.unique(sentence_owners, return_counts=True), strict=True))
     for chunk_id, text in seed_kb.conn.execute("SELECT id, text FROM chunks"):
         assert counts[chunk_id] == len(sentences(text))

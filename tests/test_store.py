@@ -11,7 +11,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import faiss
 import numpy as np
 import pytest
 
@@ -31,7 +30,7 @@ def test_reingest_unchanged_does_no_embedding_work(seed_copy, settings, counting
     assert {r.status for r in first} == {"indexed"}
     embedded = counting_embedder.embedded
     kb = KnowledgeBase(_kb(settings))
-    assert embedded == kb.chunk_count + kb.sentences.ntotal  # one vector per chunk and one per sentence
+    assert embedded == kb.chunk_count + kb.vectors.sentence_count  # one vector per chunk and one per sentence
     again = ingest_paths([seed_copy], _kb(settings), settings, counting_embedder)
     assert {r.status for r in again} == {"unchanged"}
     assert counting_embedder.embedded == embedded
@@ -61,9 +60,9 @@ def test_removed_document_never_comes_back(seed_copy, settings, embedder):
     retriever = HybridRetriever(kb, embedder)
     for query in ("四能一创工作法", "偏坡布依族乡", "乡村振兴"):
         assert not any(h.doc.startswith("001_") for h in retriever.search(query, k=50))
-    assert kb.dense.ntotal == kb.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    assert kb.vectors.count == kb.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
     chunk_ids = {r[0] for r in kb.conn.execute("SELECT id FROM chunks")}
-    assert set(faiss.vector_to_array(kb.sentences.id_map).tolist()) == chunk_ids  # its sentences went too
+    assert set(np.asarray(kb.vectors.sentence_ids).tolist()) == chunk_ids  # its sentences went too
     assert not (_kb(settings) / "gen-1").exists()  # old generation with the document's vectors is gone
 
 
