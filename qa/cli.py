@@ -23,6 +23,7 @@ KbOption = Annotated[Optional[str], typer.Option("--kb", help="知识库名称�
 IndexDirOption = Annotated[
     Optional[Path], typer.Option("--index-dir", envvar="QA_INDEX_DIR", help="知识库所在目录（默认 index/）")
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 ExportOption = Annotated[
     Optional[Path], typer.Option("--export", help="导出为 Word（.docx）或 Markdown（.md），按扩展名决定")
 ]
@@ -52,6 +53,13 @@ def _settings(config: Path | None, index_dir: Path | None) -> dict[str, Any]:
     if index_dir is not None:
         settings["index_dir"] = str(index_dir)
     return settings
+
+
+def _export(report: Any, path: Path) -> None:
+    from qa.export import write
+
+    write(report, path)
+    err.print(f"已导出到 {path}")
 
 
 def _folder(settings: dict[str, Any], kb: str | None) -> Path:
@@ -118,7 +126,7 @@ def ingest(
 @app.command()
 def inspect(
     file: Annotated[Path, typer.Argument(help="要解析的文件")],
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
     """只解析文件（不建索引），显示文章、章节和分块。"""
@@ -157,7 +165,7 @@ def search(
     province: Annotated[Optional[str], typer.Option("--province", help="只看某省，如 贵州")] = None,
     doc: Annotated[Optional[str], typer.Option("--doc", help="只看某个文件")] = None,
     year: Annotated[Optional[str], typer.Option("--year", help="只看某年")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: JsonOption = False,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -207,7 +215,7 @@ def evaluate_cmd(
     kb: KbOption = None,
     k: Annotated[int, typer.Option("-k", help="评测前 k 条")] = 10,
     compare: Annotated[bool, typer.Option("--compare", help="同一次运行中对比标准做法与各单路检索")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: JsonOption = False,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -254,7 +262,7 @@ def ask(
     place: Annotated[Optional[str], typer.Option("--place", help="只用某地的材料")] = None,
     province: Annotated[Optional[str], typer.Option("--province", help="只用某省的材料")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="边生成边显示")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: JsonOption = False,
     export: ExportOption = None,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
@@ -287,10 +295,9 @@ def ask(
                 answer = event.answer
     assert answer is not None
     if export:
-        from qa.export import answer_report, write
+        from qa.export import answer_report
 
-        write(answer_report(answer), export)
-        err.print(f"已导出到 {export}")
+        _export(answer_report(answer), export)
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -325,7 +332,7 @@ def similar(
     exclude_place: Annotated[Optional[str], typer.Option("--exclude-place", help="排除本地，如 思南县")] = None,
     province: Annotated[Optional[str], typer.Option("--province", help="只看某省")] = None,
     k: Annotated[int, typer.Option("-k", help="最多几个地方")] = 8,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: JsonOption = False,
     export: ExportOption = None,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
@@ -344,10 +351,9 @@ def similar(
         retriever = HybridRetriever.from_settings(settings, _folder(settings, kb))
         groups = find_similar(retriever, query, k, exclude_place, province)
     if export:
-        from qa.export import similar_report, write
+        from qa.export import similar_report
 
-        write(similar_report(query, groups, settings["citation"]["template"]), export)
-        err.print(f"已导出到 {export}")
+        _export(similar_report(query, groups, settings["citation"]["template"]), export)
     if as_json:
         print(json.dumps({"groups": [g.to_dict() for g in groups]}, ensure_ascii=False, indent=2))
         return
@@ -365,7 +371,7 @@ def similar(
 def practices(
     search_word: Annotated[Optional[str], typer.Option("--search", help="按名称查找，如 四议两公开")] = None,
     kb: KbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: JsonOption = False,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -392,13 +398,13 @@ def cite(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="输出带引用的稿件（.docx 或 .md）")] = None,
     kb: KbOption = None,
     exclude_place: Annotated[Optional[str], typer.Option("--exclude-place", help="不引用本地材料，如 思南县")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: JsonOption = False,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:
     """为稿件逐段推荐可引用的材料，并生成带引用标注和参考资料列表的稿件。"""
     from qa.drafts import read_draft, suggest_citations
-    from qa.export import draft_report, write
+    from qa.export import draft_report
     from qa.retrieval import HybridRetriever
 
     with user_errors():
@@ -407,8 +413,7 @@ def cite(
         retriever = HybridRetriever.from_settings(settings, _folder(settings, kb))
         paragraphs = suggest_citations(retriever, text, exclude_place, template=settings["citation"]["template"])
     if output:
-        write(draft_report(draft.stem, paragraphs), output)
-        err.print(f"已生成 {output}")
+        _export(draft_report(draft.stem, paragraphs), output)
     if as_json:
         print(json.dumps({"paragraphs": [p.to_dict() for p in paragraphs]}, ensure_ascii=False, indent=2))
         return
@@ -448,7 +453,7 @@ def serve(
 @app.command()
 def docs(
     kb: KbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    as_json: JsonOption = False,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:

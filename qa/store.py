@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -158,7 +159,9 @@ def apply_changes(
                 _chunk_ids(conn, removals),
                 np.concatenate([empty_ids, *new_ids]),
                 np.concatenate([empty_vectors, *(p.vectors for p in additions)]),
-                np.concatenate([empty_vectors, *(p.sentence_vectors for p in additions)]),
+                np.concatenate(
+                    [empty_vectors.astype(np.float16), *(p.sentence_vectors.astype(np.float16) for p in additions)]
+                ),
                 np.concatenate(
                     [empty_ids, *(ids[p.sentence_chunks] for p, ids in zip(additions, new_ids, strict=True))]
                 ),
@@ -323,7 +326,8 @@ def _remaining_tokens(conn: sqlite3.Connection, removals: list[int]) -> tuple[li
     for row in conn.execute("SELECT id, doc_id, tokens FROM chunks ORDER BY id"):
         if row["doc_id"] not in removed:
             ids.append(row["id"])
-            tokens.append(row["tokens"].split(" ") if row["tokens"] else [])
+            # interned: a corpus repeats a few tens of thousands of words millions of times
+            tokens.append([sys.intern(t) for t in row["tokens"].split(" ")] if row["tokens"] else [])
     return ids, tokens
 
 

@@ -80,10 +80,17 @@ def test_metadata_edit_reindexes_with_the_new_values(ws, tmp_path):
         edit_metadata(ws, "default", row[0], {"title": " "})
 
 
-def test_rebuild_indexes_every_document_again(ws):
+def test_rebuild_indexes_every_document_again(ws, tmp_path):
     before = {row[1] for row in documents_table(ws, "default")}
     rows = rebuild(ws, "default")
     assert {r[1] for r in rows} == {"已索引"} and {row[1] for row in documents_table(ws, "default")} == before
+    gone = tmp_path / "会消失.txt"
+    gone.write_text("某县经验\n近年来，某县推行“消失测试法”，把工作做实做细，群众满意度明显提升。", encoding="utf-8")
+    ingest_uploads(ws, "default", [str(gone)])
+    (ws.folder("default") / "uploads" / "会消失.txt").unlink()
+    with pytest.raises(UserError, match="会消失.txt"):
+        rebuild(ws, "default")
+    assert "会消失.txt" in {row[1] for row in documents_table(ws, "default")}  # nothing was lost
 
 
 def test_bad_names_and_empty_knowledge_bases_are_explained(ws):
