@@ -192,7 +192,9 @@ def rebuild(ws: Workspace, kb: str) -> list[list[Any]]:
     paths = [Path(p) for p in existing_documents(folder)]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:  # rebuilding would drop them: nothing is done
-        raise UserError(f"以下文档的源文件已不存在，重建会使它们从知识库中消失：{'、'.join(missing)}。请先重新上传或删除这些文档")
+        raise UserError(
+            f"以下文档的源文件已不存在，重建会使它们从知识库中消失：{'、'.join(missing)}。请先重新上传或删除这些文档"
+        )
     with ws.write_lock:
         results = ingest_paths(paths, folder, ws.settings, ws.embedder, rebuild=True)
     return [[Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason] for r in results]
