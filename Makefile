@@ -24,7 +24,7 @@ run: setup
 	$(QA) ingest seeds
 	$(QA) serve
 
-test: setup
+test: setup check
 	$(PY) -m pytest -q
 
 check: setup
