@@ -21,6 +21,16 @@ APPROXIMATE_ABOVE = 200_000
 NPROBE = 32
 
 
+def _random_access(array: np.ndarray) -> None:
+    """Queries read a few hundred scattered rows: without this hint the kernel's read-ahead pulls in
+    (and keeps resident) far more of the file than is ever used."""
+    import mmap
+
+    handle = getattr(array, "_mmap", None)
+    if handle is not None and hasattr(mmap, "MADV_RANDOM"):
+        handle.madvise(mmap.MADV_RANDOM)
+
+
 class DenseVectors:
     def __init__(self, index, sentence_vectors: np.ndarray, sentence_ids: np.ndarray, kind: str) -> None:
         self.index = index  # chunk vectors under chunk ids
@@ -46,12 +56,9 @@ class DenseVectors:
         index = faiss.read_index(str(folder / "dense.faiss"))
         if kind == "ivf":
             index.nprobe = nprobe
-        return cls(
-            index,
-            np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False),
-            np.load(folder / "sentence_ids.npy", mmap_mode="r", allow_pickle=False),
-            kind,
-        )
+        sentences = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
+        _random_access(sentences)
+        return cls(index, sentences, np.load(folder / "sentence_ids.npy", mmap_mode="r", allow_pickle=False), kind)
 
     def save(self, folder: Path) -> None:
         import faiss
