@@ -435,8 +435,8 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """启动网页界面（问答、相似经验、起草引用、知识库管理）。"""
-    from qa.web import UserError
     from qa.web import serve as serve_app
+    from qa.workspace import UserError
 
     with user_errors():
         settings = _settings(config, index_dir)

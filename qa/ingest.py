@@ -26,6 +26,7 @@ from qa.store import SCHEMA, PreparedDocument, apply_changes, connect, needs_reb
 from qa.structure import split_articles
 from qa.vectors import APPROXIMATE_ABOVE
 
+PLACE_CONTEXT_CHARS = 1500
 META_FIELDS = ("title", "author", "place", "date", "province", "city", "county")
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -51,7 +52,8 @@ def parse_file(path: Path, settings: dict[str, Any], meta: dict[str, Any] | None
     _apply_meta(articles, meta)
     for article in articles:
         if not (article.province or article.city or article.county):  # not given in the metadata
-            region = resolve_place(article.place, f"{article.title}\n{article.text}")
+            # the place is named in the title or the lead; scanning the whole text costs more than it adds
+            region = resolve_place(article.place, f"{article.title}\n{article.text[:PLACE_CONTEXT_CHARS]}")
             article.province, article.city, article.county = region.province, region.city, region.county
     return Document(
         path=str(path.resolve()),
@@ -143,6 +145,17 @@ def index_is_stale(folder: Path) -> bool:
         conn.close()
 
 
+def _unchanged(path: Path, known_hash: str, settings: dict[str, Any]) -> bool:
+    """The file's bytes hash to what the knowledge base holds (files over the size limit never are)."""
+    max_mb = float(settings.get("ingest", {}).get("max_file_size_mb", 50))
+    try:
+        if path.stat().st_size > max_mb * 2**20:
+            return False
+        return hashlib.sha256(path.read_bytes()).hexdigest() == known_hash
+    except OSError:
+        return False
+
+
 def ingest_paths(
     paths: Iterable[Path],
     folder: Path,
@@ -173,6 +186,10 @@ def ingest_paths(
         report("parse", i, len(files))
         key = str(path.resolve())
         meta = (meta_table or {}).get(path.name) or (meta_table or {}).get(str(path)) or {}
+        previous = None if rebuild else existing.get(key)
+        if previous and not meta and _unchanged(path, previous[1], settings):
+            results.append(FileResult(str(path), "unchanged"))  # known content: not even parsed
+            continue
         try:
             doc = parse_file(path, settings, meta)
         except LoadError as exc:
@@ -181,7 +198,6 @@ def ingest_paths(
         except Exception as exc:  # a parser bug must not stop the batch either
             results.append(FileResult(str(path), "failed", reason=f"解析出错：{type(exc).__name__}: {exc}"))
             continue
-        previous = None if rebuild else existing.get(key)
         if previous and previous[1] == doc.content_hash and not meta:
             results.append(FileResult(str(path), "unchanged"))
             continue

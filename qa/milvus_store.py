@@ -18,6 +18,7 @@ the ``pending_deletes`` table).
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +168,90 @@ class MilvusVectors:
             if score > best.get(int(row["chunk_id"]), -1.0):
                 best[int(row["chunk_id"])] = score
         return best
+
+
+def apply_milvus(
+    conn: sqlite3.Connection,
+    folder: Path,
+    uri: str,
+    embedder_name: str,
+    dim: int,
+    additions: list,
+    removals: list[int],
+    manifest: dict[str, str],
+) -> int:
+    """The Milvus write of qa.store.apply_changes: insert new rows, commit SQLite, then delete the removed rows."""
+    from qa.chunking import CHUNKER_VERSION
+    from qa.lexical import bm25_document_weights
+    from qa.store import SCHEMA_VERSION, chunk_ids_of, insert_document, new_chunk_ids, set_manifest
+
+    milvus = MilvusVectors(uri, collection_prefix(folder), dim)
+    milvus.ensure_collections()
+    next_id = int(manifest.get("next_chunk_id", 1))
+    milvus.delete_from(next_id)  # rows of a write that crashed before its commit
+    pending = [r[0] for r in conn.execute("SELECT chunk_id FROM pending_deletes")]
+    milvus.delete(pending)
+    removed_ids = chunk_ids_of(conn, removals)
+    new_ids, next_id_after = new_chunk_ids(additions, next_id)
+
+    # corpus statistics for BM25: document frequencies in `terms`, counts in the manifest
+    df_change: dict[str, int] = {}
+    removed_tokens = (
+        [
+            r[0].split(" ") if r[0] else []
+            for r in conn.execute(
+                f"SELECT tokens FROM chunks WHERE doc_id IN ({','.join('?' * len(removals))})", removals
+            )
+        ]
+        if removals
+        else []
+    )
+    for tokens in removed_tokens:
+        for t in set(tokens):
+            df_change[t] = df_change.get(t, 0) - 1
+    added_tokens = [tokens for p in additions for tokens in p.tokens]
+    for tokens in added_tokens:
+        for t in set(tokens):
+            df_change[t] = df_change.get(t, 0) + 1
+    docs = int(manifest.get("bm25_docs", 0)) - len(removed_tokens) + len(added_tokens)
+    length = int(manifest.get("bm25_length", 0)) - sum(map(len, removed_tokens)) + sum(map(len, added_tokens))
+    with conn:
+        conn.executemany("INSERT OR IGNORE INTO terms (term, df) VALUES (?, 0)", [(t,) for t in df_change])
+    term_ids = dict(conn.execute("SELECT term, id FROM terms").fetchall()) if df_change else {}
+    average = length / docs if docs else 1.0
+    sparse = [bm25_document_weights(tokens, term_ids, average) for tokens in added_tokens]
+    empty_ids, empty_vectors = np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
+    milvus.insert(
+        np.concatenate([empty_ids, *new_ids]),
+        np.concatenate([empty_vectors, *(p.vectors for p in additions)]),
+        sparse,
+        np.concatenate([empty_vectors, *(p.sentence_vectors for p in additions)]),
+        np.concatenate([empty_ids, *(ids[p.sentence_chunks] for p, ids in zip(additions, new_ids, strict=True))]),
+    )
+    new_generation = int(manifest.get("generation", 0)) + 1
+    with conn:  # the switch
+        conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
+        for prepared, ids in zip(additions, new_ids, strict=True):
+            insert_document(conn, prepared, ids)
+        conn.executemany("UPDATE terms SET df = df + ? WHERE term = ?", [(d, t) for t, d in df_change.items()])
+        conn.executemany(
+            "INSERT OR IGNORE INTO pending_deletes (chunk_id) VALUES (?)", [(int(i),) for i in removed_ids]
+        )
+        set_manifest(
+            conn,
+            generation=new_generation,
+            next_chunk_id=next_id_after,
+            embedder=embedder_name,
+            dim=dim,
+            chunker_version=CHUNKER_VERSION,
+            dense_index="milvus",
+            schema_version=SCHEMA_VERSION,
+            backend="milvus",
+            store_uri=uri,
+            bm25_docs=docs,
+            bm25_length=length,
+        )
+    milvus.delete(removed_ids)
+    with conn:
+        conn.execute("DELETE FROM pending_deletes")
+    return new_generation

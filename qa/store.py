@@ -146,17 +146,18 @@ def apply_changes(
             chosen = manifest.get("backend") if generation else (backend or {}).get("backend", "faiss")
             if chosen == "milvus":
                 uri = manifest.get("store_uri") if generation else str((backend or {})["uri"])
-                new_generation = _apply_milvus(conn, folder, uri, embedder_name, dim, additions, removals, manifest)
-                return new_generation
+                from qa.milvus_store import apply_milvus
+
+                return apply_milvus(conn, folder, uri, embedder_name, dim, additions, removals, manifest)
 
             if generation and not needs_rebuild(manifest):
                 vectors = DenseVectors.load(_gen_dir(folder, generation), manifest.get("dense_index", "flat"))
             else:  # a fresh knowledge base, or an old layout whose documents all go (ingest rebuilds them)
                 vectors = DenseVectors.empty(dim)
-            new_ids, next_id = _new_ids(additions, int(manifest.get("next_chunk_id", 1)))
+            new_ids, next_id = new_chunk_ids(additions, int(manifest.get("next_chunk_id", 1)))
             empty_ids, empty_vectors = np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
             vectors = vectors.changed(
-                _chunk_ids(conn, removals),
+                chunk_ids_of(conn, removals),
                 np.concatenate([empty_ids, *new_ids]),
                 np.concatenate([empty_vectors, *(p.vectors for p in additions)]),
                 np.concatenate(
@@ -179,8 +180,8 @@ def apply_changes(
                 # articles and chunks go with their document (ON DELETE CASCADE)
                 conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
                 for prepared, ids in zip(additions, new_ids, strict=True):
-                    _insert_document(conn, prepared, ids)
-                _set_manifest(
+                    insert_document(conn, prepared, ids)
+                set_manifest(
                     conn,
                     generation=new_generation,
                     next_chunk_id=next_id,
@@ -197,99 +198,13 @@ def apply_changes(
         return new_generation
 
 
-def _new_ids(additions: list[PreparedDocument], next_id: int) -> tuple[list[np.ndarray], int]:
+def new_chunk_ids(additions: list[PreparedDocument], next_id: int) -> tuple[list[np.ndarray], int]:
     new_ids = []
     for prepared in additions:
         n = len(prepared.tokens)
         new_ids.append(np.arange(next_id, next_id + n, dtype=np.int64))
         next_id += n
     return new_ids, next_id
-
-
-def _apply_milvus(
-    conn: sqlite3.Connection,
-    folder: Path,
-    uri: str,
-    embedder_name: str,
-    dim: int,
-    additions: list[PreparedDocument],
-    removals: list[int],
-    manifest: dict[str, str],
-) -> int:
-    """The Milvus write: insert new rows, commit SQLite, then delete the removed rows (see qa.milvus_store)."""
-    from qa.lexical import bm25_document_weights
-    from qa.milvus_store import MilvusVectors, collection_prefix
-
-    milvus = MilvusVectors(uri, collection_prefix(folder), dim)
-    milvus.ensure_collections()
-    next_id = int(manifest.get("next_chunk_id", 1))
-    milvus.delete_from(next_id)  # rows of a write that crashed before its commit
-    pending = [r[0] for r in conn.execute("SELECT chunk_id FROM pending_deletes")]
-    milvus.delete(pending)
-    removed_ids = _chunk_ids(conn, removals)
-    new_ids, next_id_after = _new_ids(additions, next_id)
-
-    # corpus statistics for BM25: document frequencies in `terms`, counts in the manifest
-    df_change: dict[str, int] = {}
-    removed_tokens = (
-        [
-            r[0].split(" ") if r[0] else []
-            for r in conn.execute(
-                f"SELECT tokens FROM chunks WHERE doc_id IN ({','.join('?' * len(removals))})", removals
-            )
-        ]
-        if removals
-        else []
-    )
-    for tokens in removed_tokens:
-        for t in set(tokens):
-            df_change[t] = df_change.get(t, 0) - 1
-    added_tokens = [tokens for p in additions for tokens in p.tokens]
-    for tokens in added_tokens:
-        for t in set(tokens):
-            df_change[t] = df_change.get(t, 0) + 1
-    docs = int(manifest.get("bm25_docs", 0)) - len(removed_tokens) + len(added_tokens)
-    length = int(manifest.get("bm25_length", 0)) - sum(map(len, removed_tokens)) + sum(map(len, added_tokens))
-    with conn:
-        conn.executemany("INSERT OR IGNORE INTO terms (term, df) VALUES (?, 0)", [(t,) for t in df_change])
-    term_ids = dict(conn.execute("SELECT term, id FROM terms").fetchall()) if df_change else {}
-    average = length / docs if docs else 1.0
-    sparse = [bm25_document_weights(tokens, term_ids, average) for tokens in added_tokens]
-    empty_ids, empty_vectors = np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
-    milvus.insert(
-        np.concatenate([empty_ids, *new_ids]),
-        np.concatenate([empty_vectors, *(p.vectors for p in additions)]),
-        sparse,
-        np.concatenate([empty_vectors, *(p.sentence_vectors for p in additions)]),
-        np.concatenate([empty_ids, *(ids[p.sentence_chunks] for p, ids in zip(additions, new_ids, strict=True))]),
-    )
-    new_generation = int(manifest.get("generation", 0)) + 1
-    with conn:  # the switch
-        conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
-        for prepared, ids in zip(additions, new_ids, strict=True):
-            _insert_document(conn, prepared, ids)
-        conn.executemany("UPDATE terms SET df = df + ? WHERE term = ?", [(d, t) for t, d in df_change.items()])
-        conn.executemany(
-            "INSERT OR IGNORE INTO pending_deletes (chunk_id) VALUES (?)", [(int(i),) for i in removed_ids]
-        )
-        _set_manifest(
-            conn,
-            generation=new_generation,
-            next_chunk_id=next_id_after,
-            embedder=embedder_name,
-            dim=dim,
-            chunker_version=CHUNKER_VERSION,
-            dense_index="milvus",
-            schema_version=SCHEMA_VERSION,
-            backend="milvus",
-            store_uri=uri,
-            bm25_docs=docs,
-            bm25_length=length,
-        )
-    milvus.delete(removed_ids)
-    with conn:
-        conn.execute("DELETE FROM pending_deletes")
-    return new_generation
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
@@ -312,7 +227,7 @@ def _check_embedder(manifest: dict[str, str], embedder_name: str, dim: int, kb: 
             )
 
 
-def _chunk_ids(conn: sqlite3.Connection, doc_ids: list[int]) -> np.ndarray:
+def chunk_ids_of(conn: sqlite3.Connection, doc_ids: list[int]) -> np.ndarray:
     ids: list[int] = []
     for doc_id in doc_ids:
         ids.extend(r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,)))
@@ -374,7 +289,7 @@ def _remove_stale_generations(folder: Path, keep: int) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: np.ndarray) -> None:
+def insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: np.ndarray) -> None:
     doc = prepared.document
     cur = conn.execute(
         "INSERT INTO documents (path, file_name, format, encoding, content_hash, size, ingested_at, meta)"
@@ -444,7 +359,7 @@ def _insert_practices(conn: sqlite3.Connection, article) -> None:
             )
 
 
-def _set_manifest(conn: sqlite3.Connection, **values: object) -> None:
+def set_manifest(conn: sqlite3.Connection, **values: object) -> None:
     conn.executemany(
         "INSERT INTO manifest (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [(k, str(v)) for k, v in values.items()],

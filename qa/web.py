@@ -9,19 +9,28 @@ A slow LLM cannot hold up uploads or searches: each kind of work has its own con
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from qa import web_render as render
-from qa.answer import Answerer
 from qa.loaders import SUPPORTED_SUFFIXES
-from qa.retrieval import Filters
+from qa.workspace import (
+    DOC_HEADERS,
+    UserError,
+    Workspace,
+    delete_document,
+    documents_table,
+    edit_metadata,
+    example_questions,
+    filters_from,
+    ingest_uploads,
+    rebuild,
+    search_table,
+    settings_summary,
+)
 
 API_NAMES = {
     "ask": "回答问题（流式），返回对话、引用卡片、回答方式",
@@ -33,256 +42,6 @@ API_NAMES = {
     "delete_document": "删除文档",
     "search": "命中测试：原始检索结果与得分",
 }
-STATUS_ZH = {"indexed": "已索引", "replaced": "已更新", "unchanged": "未变化", "duplicate": "重复", "failed": "失败"}
-STAGE_ZH = {"parse": "解析文件", "embed": "计算向量", "write": "写入知识库"}
-DOC_HEADERS = ["编号", "文件", "标题", "地点", "省份", "作者", "日期", "分块数"]
-_KB_NAME = re.compile(r"[\w\u4e00-\u9fff-]{1,40}")
-
-
-class UserError(Exception):
-    """Shown to the user as it is (gr.Error)."""
-
-
-class Workspace:
-    """The knowledge bases under index_dir, opened on demand and reopened after every write."""
-
-    def __init__(self, settings: dict[str, Any]) -> None:
-        self.settings = settings
-        self.index_dir = Path(settings["index_dir"])
-        self._embedder = None
-        self._answerers: dict[str, tuple[int, Answerer]] = {}
-        self._lock = threading.Lock()
-        self.write_lock = threading.Lock()  # one ingest or delete at a time
-
-    @property
-    def embedder(self):
-        with self._lock:
-            if self._embedder is None:
-                from qa.embeddings import load_embedder
-
-                self._embedder = load_embedder(self.settings)
-            return self._embedder
-
-    def names(self) -> list[str]:
-        if not self.index_dir.is_dir():
-            return []
-        return sorted(
-            p.name for p in self.index_dir.iterdir() if (p / "kb.sqlite").exists() or (p / "uploads").is_dir()
-        )
-
-    def folder(self, kb: str) -> Path:
-        if not kb or not _KB_NAME.fullmatch(kb):
-            raise UserError("知识库名称只能包含中文、字母、数字、下划线和连字符（最多 40 个字）")
-        return self.index_dir / kb
-
-    def answerer(self, kb: str) -> Answerer:
-        """The answerer of ``kb``, reopened when another write has switched its generation."""
-        from qa.store import connect, read_manifest
-
-        folder = self.folder(kb)
-        if not (folder / "kb.sqlite").exists():
-            raise UserError(f"知识库 “{kb}” 还没有任何文档：请在“知识库”页上传材料")
-        conn = connect(folder)
-        try:
-            generation = int(read_manifest(conn).get("generation", 0))
-        finally:
-            conn.close()
-        with self._lock:
-            cached = self._answerers.get(kb)
-            if cached and cached[0] == generation:
-                return cached[1]
-        answerer = Answerer.from_settings(self.settings, folder, self.embedder)
-        with self._lock:
-            self._answerers[kb] = (generation, answerer)
-        return answerer
-
-    def article_texts(self, kb: str, article_ids: list[int]) -> dict[int, str]:
-        if not article_ids:
-            return {}
-        conn = self.answerer(kb).retriever.kb.conn
-        marks = ",".join("?" * len(article_ids))
-        return dict(conn.execute(f"SELECT id, text FROM articles WHERE id IN ({marks})", article_ids).fetchall())
-
-
-# ------------------------------------------------------------------ handlers (plain functions, testable)
-
-
-def documents_table(ws: Workspace, kb: str) -> list[list[Any]]:
-    try:
-        kb_open = ws.answerer(kb).retriever.kb
-    except UserError:
-        return []
-    return [
-        [r["id"], r["file_name"], r["titles"], r["places"], r["provinces"], r["authors"], r["dates"], r["chunks"]]
-        for r in kb_open.documents()
-    ]
-
-
-def ingest_uploads(ws: Workspace, kb: str, files: list[str], progress=None) -> list[list[Any]]:
-    """Copy uploaded files into the knowledge base's upload folder and index them; one row per file."""
-    from qa.ingest import ingest_paths
-
-    if not files:
-        raise UserError("请先选择要导入的文件")
-    folder = ws.folder(kb)
-    uploads = folder / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    rows, paths = [], []
-    for upload in files:
-        name = render.safe_file_name(Path(upload).name)
-        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-            rows.append([name, "失败", 0, f"不支持的文件类型：请上传 {' '.join(sorted(SUPPORTED_SUFFIXES))}"])
-            continue
-        target = uploads / name  # the same name again is a new version of the same document
-        shutil.copyfile(upload, target)
-        paths.append(target)
-
-    def report(stage: str, done: int, total: int) -> None:
-        if progress is not None and total:
-            progress((done, total), desc=STAGE_ZH.get(stage, stage))
-
-    if paths:
-        with ws.write_lock:
-            results = ingest_paths(paths, folder, ws.settings, ws.embedder, progress=report)
-        for r in results:
-            if r.status in ("failed", "duplicate"):
-                Path(r.path).unlink(missing_ok=True)  # nothing of it is in the knowledge base
-            rows.append([Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason])
-    return rows
-
-
-def delete_document(ws: Workspace, kb: str, doc_id: int) -> str:
-    from qa.ingest import remove_documents
-
-    kb_open = ws.answerer(kb).retriever.kb
-    match = [r for r in kb_open.documents() if r["id"] == int(doc_id)]
-    if not match:
-        raise UserError(f"知识库中没有编号为 {doc_id} 的文档")
-    with ws.write_lock:
-        remove_documents(ws.folder(kb), [int(doc_id)], kb_open.embedder_name, kb_open.dim)
-    path = Path(match[0]["path"])
-    if path.parent == ws.folder(kb) / "uploads":
-        path.unlink(missing_ok=True)
-    return f"已删除 {match[0]['file_name']}"
-
-
-def edit_metadata(ws: Workspace, kb: str, doc_id: int, fields: dict[str, str]) -> list[list[Any]]:
-    """Re-index one document with its metadata overridden (applies to every article of the file)."""
-    from qa.ingest import ingest_paths
-
-    kb_open = ws.answerer(kb).retriever.kb
-    match = [r for r in kb_open.documents() if r["id"] == int(doc_id)]
-    if not match:
-        raise UserError(f"知识库中没有编号为 {doc_id} 的文档")
-    path = Path(match[0]["path"])
-    if not path.is_file():
-        raise UserError(f"源文件 {path} 已不存在，无法修改元数据：请重新上传该文件")
-    meta = {k: v.strip() for k, v in fields.items() if v and v.strip()}
-    if not meta:
-        raise UserError("请至少填写一项要修改的元数据")
-    with ws.write_lock:
-        results = ingest_paths([path], ws.folder(kb), ws.settings, ws.embedder, meta_table={path.name: meta})
-    return [[Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason] for r in results]
-
-
-def rebuild(ws: Workspace, kb: str) -> list[list[Any]]:
-    from qa.ingest import existing_documents, ingest_paths
-
-    folder = ws.folder(kb)
-    paths = [Path(p) for p in existing_documents(folder)]
-    missing = [p.name for p in paths if not p.is_file()]
-    if missing:  # rebuilding would drop them: nothing is done
-        raise UserError(
-            f"以下文档的源文件已不存在，重建会使它们从知识库中消失：{'、'.join(missing)}。请先重新上传或删除这些文档"
-        )
-    with ws.write_lock:
-        results = ingest_paths(paths, folder, ws.settings, ws.embedder, rebuild=True)
-    return [[Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason] for r in results]
-
-
-def search_table(ws: Workspace, kb: str, query: str, k: int = 10) -> list[list[Any]]:
-    if not query.strip():
-        raise UserError("请输入检索内容")
-    result = ws.answerer(kb).retriever.retrieve(query, int(k))
-    rows = [
-        [
-            rank,
-            h.doc,
-            h.place or "",
-            " > ".join(h.section[1:]) or "导语",
-            round(h.score, 4),
-            None if h.dense_score is None else round(h.dense_score, 4),
-            None if h.lexical_score is None else round(h.lexical_score, 2),
-            h.text,
-        ]
-        for rank, h in enumerate(result.hits, 1)
-    ]
-    if not result.relevant:
-        rows.insert(0, [0, "（判断为无相关内容，以下仅供参考）", "", "", None, None, None, ""])
-    return rows
-
-
-def filters_from(province: str | None, place: str | None, doc: str | None) -> Filters | None:
-    filters = Filters(doc=doc or None, place=(place or "").strip() or None, province=province or None)
-    return filters if filters else None
-
-
-def settings_summary(ws: Workspace, kb: str) -> str:
-    llm = ws.settings.get("llm") or {}
-    lines = ["### 当前设置", f"- 知识库目录：`{ws.index_dir}`，当前知识库：`{kb}`"]
-    try:
-        answerer = ws.answerer(kb)
-        kb_open = answerer.retriever.kb
-        size = sum(f.stat().st_size for f in ws.folder(kb).rglob("*") if f.is_file()) / 2**20
-        docs = len(kb_open.documents())
-        lines.append(f"- 规模：{docs} 个文档，{kb_open.chunk_count} 个段落，占用磁盘 {size:.1f} MB")
-        lines.append(f"- 嵌入模型：`{kb_open.embedder_name}`（{kb_open.dim} 维）")
-        if answerer.llm is not None:
-            lines.append(
-                f"- 回答方式：大模型 `{llm.get('model')}` @ `{llm.get('base_url')}`（密钥取自环境变量 `{llm.get('api_key_env') or '无'}`）"
-            )
-        else:
-            lines.append(
-                "- 回答方式：摘录模式（离线，由资料原句组成）"
-                + (f"；{answerer.llm_problem}" if answerer.llm_problem else "")
-            )
-    except UserError as exc:
-        lines.append(f"- {exc}")
-    lines += [
-        "",
-        "### 想要更强的效果",
-        "- 更强的中文嵌入模型：把 `config.yaml` 的 `embedding.model` 改为本机的模型文件夹（如 `bge-small-zh-v1.5`、`bge-m3`），"
-        "然后在本页“重建索引”或运行 `qa ingest 材料文件夹 --rebuild`。",
-        "- 接入大模型：在 `config.yaml` 的 `llm` 下设置 `provider: openai`、`base_url`、`model`，把密钥放进 `api_key_env` 指定的环境变量，重启服务。",
-        "- 重排序模型：`retrieval.reranker` 填 CrossEncoder 模型文件夹（如 `bge-reranker-base`）。",
-    ]
-    return "\n".join(lines)
-
-
-def example_questions(ws: Workspace, kb: str, n: int = 6) -> list[str]:
-    """Questions drawn from the corpus: its named practices and its section headings."""
-    from qa.practices import list_practices
-
-    try:
-        conn = ws.answerer(kb).retriever.kb.conn
-    except UserError:
-        return []
-    questions = [f"“{p.name}”是怎么做的？" for p in list_practices(conn)[: n // 2]]
-    rows = conn.execute(
-        "SELECT DISTINCT a.place, json_extract(c.section, '$[1]') AS heading FROM chunks c"
-        " JOIN articles a ON a.id = c.article_id WHERE a.place IS NOT NULL AND heading IS NOT NULL"
-        " AND length(heading) BETWEEN 6 AND 16 ORDER BY c.id"
-    ).fetchall()
-    seen: set[str] = set()
-    for row in rows:
-        if len(questions) >= n:
-            break
-        if row["place"] not in seen:
-            seen.add(row["place"])
-            questions.append(f"{row['place']}在“{row['heading'].rstrip('。')}”方面是怎么做的？")
-    return questions
-
-
 # ------------------------------------------------------------------ the page
 
 

@@ -164,11 +164,11 @@ KILL_SCRIPT = textwrap.dedent(
             stall()
         store.BM25Index.save = save
     else:
-        original = store._set_manifest
+        original = store.set_manifest
         def set_manifest(conn, **values):
             original(conn, **values)
             stall()  # inside the open transaction
-        store._set_manifest = set_manifest
+        store.set_manifest = set_manifest
     settings = copy.deepcopy(DEFAULTS)
     ingest_paths([Path(source)], Path(index_dir) / "default", settings, UseEmbedder())
     """

@@ -259,7 +259,8 @@ def test_login_is_required_when_users_are_configured(index_dir, monkeypatch):
 
 
 def test_missing_login_password_is_named(index_dir, monkeypatch):
-    from qa.web import UserError, auth_users
+    from qa.web import auth_users
+    from qa.workspace import UserError
 
     monkeypatch.delenv("QA_TEST_UNSET", raising=False)
     with pytest.raises(UserError, match="QA_TEST_UNSET"):

@@ -9,7 +9,7 @@ import pytest
 
 from qa.config import DEFAULTS
 from qa.drafts import DraftParagraph
-from qa.web import (
+from qa.workspace import (
     UserError,
     Workspace,
     delete_document,
