@@ -152,9 +152,14 @@ class MilvusVectors:
         )
         return [(int(hit["id"]), float(hit["distance"])) for hit in result[0]]
 
-    def chunk_cosine(self, chunk_id: int, query: np.ndarray) -> float:
-        rows = self.client.query(self.chunks, filter=f"id == {int(chunk_id)}", output_fields=["vector"])
-        return float(np.asarray(rows[0]["vector"], dtype=np.float32) @ query) if rows else 0.0
+    def chunk_cosines(self, chunk_ids: list[int], query: np.ndarray) -> dict[int, float]:
+        """Cosine of each chunk's vector with the query, in one request."""
+        if not chunk_ids:
+            return {}
+        rows = self.client.query(
+            self.chunks, filter=f"id in {[int(c) for c in chunk_ids]}", output_fields=["id", "vector"]
+        )
+        return {int(r["id"]): float(np.asarray(r["vector"], dtype=np.float32) @ query) for r in rows}
 
     def best_sentence(self, chunk_ids: list[int], query: np.ndarray) -> dict[int, float]:
         if not chunk_ids:

@@ -220,9 +220,7 @@ class HybridRetriever:
         vector = self.embedder.embed_query(query).astype(np.float32)
         vectors = self.kb.vectors
         chunk_cosine = dict(vectors.search(vector, self.candidates, allowed))
-        for chunk_id in extra:
-            if chunk_id not in chunk_cosine:
-                chunk_cosine[chunk_id] = vectors.chunk_cosine(chunk_id, vector)
+        chunk_cosine.update(vectors.chunk_cosines([c for c in extra if c not in chunk_cosine], vector))
         best_sentence = vectors.best_sentence(list(chunk_cosine), vector)
         scores = {cid: (cosine + best_sentence.get(cid, cosine)) / 2 for cid, cosine in chunk_cosine.items()}
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))

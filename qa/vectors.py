@@ -136,8 +136,9 @@ class DenseVectors:
         scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), n, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def chunk_cosine(self, chunk_id: int, query: np.ndarray) -> float:
-        return float(self.index.reconstruct(int(chunk_id)) @ query)
+    def chunk_cosines(self, chunk_ids: list[int], query: np.ndarray) -> dict[int, float]:
+        """Cosine of each chunk's vector with the query."""
+        return {int(c): float(self.index.reconstruct(int(c)) @ query) for c in chunk_ids}
 
     def best_sentence(self, chunk_ids: list[int], query: np.ndarray) -> dict[int, float]:
         """The highest sentence cosine of each chunk."""

@@ -29,7 +29,7 @@ def test_dense_score_is_the_mean_of_chunk_and_best_sentence_cosine(seed_kb, embe
     query = "党员户挂牌亮身份"
     [top] = retriever.search(query, k=1, mode="dense")
     q = embedder.embed_query(query)
-    chunk_cosine = seed_kb.vectors.chunk_cosine(top.chunk_id, q)
+    chunk_cosine = seed_kb.vectors.chunk_cosines([top.chunk_id], q)[top.chunk_id]
     best_sentence = float(np.max(embedder.embed_documents(sentences(top.text)) @ q))
     # sentence vectors are stored as float16
     assert top.dense_score == pytest.approx((chunk_cosine + best_sentence) / 2, abs=2e-3)

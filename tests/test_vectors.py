@@ -43,4 +43,4 @@ def test_ivf_finds_what_flat_finds():
         exact = {i for i, _ in flat.search(q, 10)}
         recall.append(len(exact & {i for i, _ in ivf.search(q, 10)}) / 10)
     assert np.mean(recall) >= 0.95
-    assert ivf.chunk_cosine(7, vectors[6]) == flat.chunk_cosine(7, vectors[6])
+    assert ivf.chunk_cosines([7], vectors[6]) == flat.chunk_cosines([7], vectors[6])
