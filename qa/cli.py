@@ -13,11 +13,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from qa.model import STATUS_ZH
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="经验材料问答与检索工具")
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
-STATUS_ZH = {"indexed": "已索引", "replaced": "已更新", "unchanged": "未变化", "duplicate": "重复", "failed": "失败"}
 
 KbOption = Annotated[Optional[str], typer.Option("--kb", help="知识库名称（默认取 config.yaml 的 default_kb）")]
 IndexDirOption = Annotated[

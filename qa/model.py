@@ -112,6 +112,10 @@ class Hit:
         }
 
 
+# how each FileResult status is shown to users
+STATUS_ZH = {"indexed": "已索引", "replaced": "已更新", "unchanged": "未变化", "duplicate": "重复", "failed": "失败"}
+
+
 @dataclass
 class FileResult:
     """What ingestion did with one file, for the summary table."""

@@ -16,9 +16,9 @@ from typing import Any
 from qa import web_render as render
 from qa.answer import Answerer
 from qa.loaders import SUPPORTED_SUFFIXES
+from qa.model import STATUS_ZH
 from qa.retrieval import Filters
 
-STATUS_ZH = {"indexed": "已索引", "replaced": "已更新", "unchanged": "未变化", "duplicate": "重复", "failed": "失败"}
 STAGE_ZH = {"parse": "解析文件", "embed": "计算向量", "write": "写入知识库"}
 DOC_HEADERS = ["编号", "文件", "标题", "地点", "省份", "作者", "日期", "分块数"]
 _KB_NAME = re.compile(r"[\w\u4e00-\u9fff-]{1,40}")
@@ -132,34 +132,41 @@ def ingest_uploads(ws: Workspace, kb: str, files: list[str], progress=None) -> l
         for r in results:
             if r.status in ("failed", "duplicate"):
                 Path(r.path).unlink(missing_ok=True)  # nothing of it is in the knowledge base
-            rows.append([Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason])
+        rows.extend(_result_rows(results))
     return rows
+
+
+def _result_rows(results: list) -> list[list[Any]]:
+    """Ingest results as rows of the 导入结果 table: file, status in Chinese, chunks, reason."""
+    return [[Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason] for r in results]
+
+
+def _document(ws: Workspace, kb: str, doc_id: int):
+    """The documents row with this id, or a UserError."""
+    for row in ws.answerer(kb).retriever.kb.documents():
+        if row["id"] == int(doc_id):
+            return row
+    raise UserError(f"知识库中没有编号为 {doc_id} 的文档")
 
 
 def delete_document(ws: Workspace, kb: str, doc_id: int) -> str:
     from qa.ingest import remove_documents
 
     kb_open = ws.answerer(kb).retriever.kb
-    match = [r for r in kb_open.documents() if r["id"] == int(doc_id)]
-    if not match:
-        raise UserError(f"知识库中没有编号为 {doc_id} 的文档")
+    document = _document(ws, kb, doc_id)
     with ws.write_lock:
         remove_documents(ws.folder(kb), [int(doc_id)], kb_open.embedder_name, kb_open.dim)
-    path = Path(match[0]["path"])
+    path = Path(document["path"])
     if path.parent == ws.folder(kb) / "uploads":
         path.unlink(missing_ok=True)
-    return f"已删除 {match[0]['file_name']}"
+    return f"已删除 {document['file_name']}"
 
 
 def edit_metadata(ws: Workspace, kb: str, doc_id: int, fields: dict[str, str]) -> list[list[Any]]:
     """Re-index one document with its metadata overridden (applies to every article of the file)."""
     from qa.ingest import ingest_paths
 
-    kb_open = ws.answerer(kb).retriever.kb
-    match = [r for r in kb_open.documents() if r["id"] == int(doc_id)]
-    if not match:
-        raise UserError(f"知识库中没有编号为 {doc_id} 的文档")
-    path = Path(match[0]["path"])
+    path = Path(_document(ws, kb, doc_id)["path"])
     if not path.is_file():
         raise UserError(f"源文件 {path} 已不存在，无法修改元数据：请重新上传该文件")
     meta = {k: v.strip() for k, v in fields.items() if v and v.strip()}
@@ -167,7 +174,7 @@ def edit_metadata(ws: Workspace, kb: str, doc_id: int, fields: dict[str, str]) -
         raise UserError("请至少填写一项要修改的元数据")
     with ws.write_lock:
         results = ingest_paths([path], ws.folder(kb), ws.settings, ws.embedder, meta_table={path.name: meta})
-    return [[Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason] for r in results]
+    return _result_rows(results)
 
 
 def rebuild(ws: Workspace, kb: str) -> list[list[Any]]:
@@ -182,7 +189,7 @@ def rebuild(ws: Workspace, kb: str) -> list[list[Any]]:
         )
     with ws.write_lock:
         results = ingest_paths(paths, folder, ws.settings, ws.embedder, rebuild=True)
-    return [[Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason] for r in results]
+    return _result_rows(results)
 
 
 def search_table(ws: Workspace, kb: str, query: str, k: int = 10) -> list[list[Any]]:
