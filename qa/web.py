@@ -1,6 +1,6 @@
 """The web app (Gradio Blocks): 问答, 相似经验, 起草引用, 知识库, 设置 — Chinese throughout.
 
-Every function is also an API endpoint for gradio_client (names in ``API_NAMES``). Uploads are
+Every function is also an API endpoint for gradio_client (names listed in the README). Uploads are
 copied into ``<index_dir>/<kb>/uploads/`` and nothing else on disk is served. Chat answers,
 with their citations, are kept in the browser's local storage so they survive a page refresh.
 A slow LLM cannot hold up uploads or searches: each kind of work has its own concurrency slot.
@@ -32,16 +32,6 @@ from qa.workspace import (
     settings_summary,
 )
 
-API_NAMES = {
-    "ask": "回答问题（流式），返回对话、引用卡片、回答方式",
-    "similar": "相似经验，按地方分组",
-    "cite": "稿件逐段引用建议",
-    "cite_export": "按选定的引用生成 .docx 和 .md",
-    "ingest": "上传文件导入知识库",
-    "documents": "知识库文档列表",
-    "delete_document": "删除文档",
-    "search": "命中测试：原始检索结果与得分",
-}
 # ------------------------------------------------------------------ the page
 
 
@@ -196,24 +186,28 @@ def build_app(settings: dict[str, Any], kb: str | None = None) -> gr.Blocks:
 
     def upload(kb_name, files, progress=gr.Progress()):
         rows = guarded(ingest_uploads)(ws, kb_name, files or [], progress)
-        return rows, documents_table(ws, kb_name), gr.update(choices=doc_choices(kb_name)), None
+        docs = documents_table(ws, kb_name)
+        return rows, docs, gr.update(choices=doc_choices(docs)), None
 
-    def doc_choices(kb_name):
-        return [(f"{row[0]}：{row[1]}", row[0]) for row in documents_table(ws, kb_name)]
+    def doc_choices(docs):
+        """Dropdown choices for the rows of documents_table: "编号：文件" → 编号."""
+        return [(f"{row[0]}：{row[1]}", row[0]) for row in docs]
 
     def delete(kb_name, doc_id):
         if doc_id is None:
             raise gr.Error("请先选择要删除的文档")
         message = guarded(delete_document)(ws, kb_name, doc_id)
         gr.Info(message)
-        return documents_table(ws, kb_name), gr.update(choices=doc_choices(kb_name), value=None)
+        docs = documents_table(ws, kb_name)
+        return docs, gr.update(choices=doc_choices(docs), value=None)
 
     def save_meta(kb_name, doc_id, title, place, author, date):
         if doc_id is None:
             raise gr.Error("请先选择文档")
         fields = {"title": title, "place": place, "author": author, "date": date}
         rows = guarded(edit_metadata)(ws, kb_name, doc_id, fields)
-        return rows, documents_table(ws, kb_name), gr.update(choices=doc_choices(kb_name), value=None)
+        docs = documents_table(ws, kb_name)
+        return rows, docs, gr.update(choices=doc_choices(docs), value=None)
 
     def create_kb(name):
         folder = guarded(ws.folder)((name or "").strip())
@@ -221,14 +215,16 @@ def build_app(settings: dict[str, Any], kb: str | None = None) -> gr.Blocks:
         return gr.update(choices=kb_choices(), value=folder.name)
 
     def switch_kb(kb_name):
+        docs = documents_table(ws, kb_name)
         return (
-            documents_table(ws, kb_name),
-            gr.update(choices=doc_choices(kb_name), value=None),
+            docs,
+            gr.update(choices=doc_choices(docs), value=None),
             gr.update(choices=["", *provinces(kb_name)], value=""),
-            gr.update(choices=["", *[row[1] for row in documents_table(ws, kb_name)]], value=""),
+            gr.update(choices=["", *[row[1] for row in docs]], value=""),
             settings_summary(ws, kb_name),
         )
 
+    initial_docs = documents_table(ws, default_kb)
     with gr.Blocks(title="经验材料问答") as demo:
         gr.Markdown("## 经验材料问答与检索\n党建引领乡村振兴与基层治理经验材料：提问、找相似经验、为稿件找引用。")
         with gr.Row():
@@ -258,7 +254,7 @@ def build_app(settings: dict[str, Any], kb: str | None = None) -> gr.Blocks:
                             )
                             place = gr.Textbox(label="地点（可选）", placeholder="如 思南")
                             doc = gr.Dropdown(
-                                ["", *[row[1] for row in documents_table(ws, default_kb)]],
+                                ["", *[row[1] for row in initial_docs]],
                                 value="",
                                 label="文档（可选）",
                                 allow_custom_value=True,
@@ -304,14 +300,14 @@ def build_app(settings: dict[str, Any], kb: str | None = None) -> gr.Blocks:
                     elem_id="qa-upload-result",
                 )
                 docs_table = gr.Dataframe(
-                    documents_table(ws, default_kb),
+                    initial_docs,
                     headers=DOC_HEADERS,
                     label="文档",
                     interactive=False,
                     elem_id="qa-docs",
                 )
                 with gr.Row():
-                    doc_pick = gr.Dropdown(doc_choices(default_kb), label="选择文档", elem_id="qa-doc-pick")
+                    doc_pick = gr.Dropdown(doc_choices(initial_docs), label="选择文档", elem_id="qa-doc-pick")
                     delete_go = gr.Button("删除所选文档", variant="stop", elem_id="qa-delete")
                     rebuild_go = gr.Button("重建索引")
                 with gr.Accordion("修改元数据（多篇文章的版面会应用到全部文章）", open=False):
