@@ -35,7 +35,7 @@ class Workspace:
         self.settings = settings
         self.index_dir = Path(settings["index_dir"])
         self._embedder = None
-        self._answerers: dict[str, tuple[int, Answerer]] = {}
+        self._answerers: dict[str, Answerer] = {}
         self._lock = threading.Lock()
         self.write_lock = threading.Lock()  # one ingest or delete at a time
 
@@ -62,23 +62,22 @@ class Workspace:
 
     def answerer(self, kb: str) -> Answerer:
         """The answerer of ``kb``, reopened when another write has switched its generation."""
-        from qa.store import connect, read_manifest
+        from qa.store import read_manifest
 
         folder = self.folder(kb)
         if not (folder / "kb.sqlite").exists():
             raise UserError(f"知识库 “{kb}” 还没有任何文档：请在“知识库”页上传材料")
-        conn = connect(folder)
-        try:
-            generation = int(read_manifest(conn).get("generation", 0))
-        finally:
-            conn.close()
         with self._lock:
             cached = self._answerers.get(kb)
-            if cached and cached[0] == generation:
-                return cached[1]
+        # the open knowledge base's own connection sees every committed write (WAL)
+        if (
+            cached
+            and int(read_manifest(cached.retriever.kb.conn).get("generation", 0)) == cached.retriever.kb.generation
+        ):
+            return cached
         answerer = Answerer.from_settings(self.settings, folder, self.embedder)
         with self._lock:
-            self._answerers[kb] = (generation, answerer)
+            self._answerers[kb] = answerer
         return answerer
 
     def article_texts(self, kb: str, article_ids: list[int]) -> dict[int, str]:
