@@ -198,9 +198,6 @@ def ingest_paths(
         except Exception as exc:  # a parser bug must not stop the batch either
             results.append(FileResult(str(path), "failed", reason=f"解析出错：{type(exc).__name__}: {exc}"))
             continue
-        if previous and previous[1] == doc.content_hash and not meta:
-            results.append(FileResult(str(path), "unchanged"))
-            continue
         twin = known_hashes.get(doc.content_hash)
         if twin and twin != key:
             results.append(FileResult(str(path), "duplicate", reason=f"与已导入的 {Path(twin).name} 内容相同"))
