@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from qa.chunking import sentence_spans
+from qa.lexical import char_pairs
 from qa.model import AnswerSentence, Citation, Hit
 
 NO_ANSWER = "资料中未找到相关内容"
@@ -161,12 +162,10 @@ def source_line(
 
 def supporting_span(hit: Hit, sentences: list[str]) -> tuple[int, int]:
     """The sentence of the passage sharing the most character pairs with ``sentences`` (offsets in the passage)."""
-    said = "".join(sentences)
-    pairs = {said[i : i + 2] for i in range(len(said) - 1)}
+    pairs = char_pairs("".join(sentences))
 
     def shared(span: tuple[int, int]) -> int:
-        text = hit.text[span[0] : span[1]]
-        return len({text[i : i + 2] for i in range(len(text) - 1)} & pairs)
+        return len(char_pairs(hit.text[span[0] : span[1]]) & pairs)
 
     return max(sentence_spans(hit.text), key=shared)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from qa.chunking import sentence_spans
 from qa.embeddings import Embedder
-from qa.lexical import tokenize
+from qa.lexical import char_pairs, tokenize
 from qa.model import Hit
 from qa.retrieval import is_survey, normalise_query
 
@@ -125,9 +125,9 @@ def _asks_bonus(question: str, sentence: str) -> float:
 
 
 def _repeats(text: str, chosen: list[str], threshold: float = 0.6) -> bool:
-    grams = {text[i : i + 2] for i in range(len(text) - 1)}
+    grams = char_pairs(text)
     for other in chosen:
-        other_grams = {other[i : i + 2] for i in range(len(other) - 1)}
+        other_grams = char_pairs(other)
         if grams and len(grams & other_grams) / min(len(grams), len(other_grams) or 1) >= threshold:
             return True
     return False

@@ -32,6 +32,11 @@ def tokenize(text: str) -> list[str]:
     return [t.lower() for t in _tokenizer().lcut_for_search(text) if t.strip() and not _NOT_A_WORD.match(t)]
 
 
+def char_pairs(text: str) -> set[str]:
+    """The text's adjacent character pairs: a cheap overlap measure for Chinese without tokenising."""
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
 class BM25Index:
     """BM25 over pre-tokenised chunks; rows are positions in the ``ids`` array of the store."""
 
