@@ -1,4 +1,4 @@
-"""jieba tokenisation with the domain dictionary, and BM25 (bm25s) over the tokens.
+"""jieba tokenisation with the domain dictionary, and BM25 over the tokens (our own postings, per segment).
 
 There is no stopword list: words like 加强 and 坚持 carry meaning in this genre.
 Only whitespace and punctuation are dropped.
@@ -15,6 +15,7 @@ import numpy as np
 
 DOMAIN_DICT = Path(__file__).parent / "data" / "domain_dict.txt"
 _NOT_A_WORD = re.compile(r"^[\W_]+$")
+K1, B = 1.5, 0.75  # the usual BM25 constants (Lucene's, and bm25s's defaults)
 
 
 @lru_cache(maxsize=1)
@@ -37,35 +38,117 @@ def char_pairs(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-class BM25Index:
-    """BM25 over pre-tokenised chunks; rows are positions in the ``ids`` array of the store."""
+class Postings:
+    """One segment's inverted index over term ids: for each term, the rows holding it and how often.
 
-    def __init__(self, model) -> None:
-        self._model = model
+    Stored column-wise (``starts`` [T+1], ``rows``, ``counts``) with each row's token count in
+    ``lengths``; all four memory-mapped on open. Scores are computed at query time from the
+    corpus-wide document frequencies and average length (``qa.store`` keeps them), so segments
+    written at different times score exactly as one index over the whole corpus would.
+    """
+
+    FILES = ("starts", "rows", "counts", "lengths")
+
+    def __init__(self, starts: np.ndarray, rows: np.ndarray, counts: np.ndarray, lengths: np.ndarray) -> None:
+        self.starts, self.rows, self.counts, self.lengths = starts, rows, counts, lengths
+        self._norm: tuple[float, np.ndarray] | None = None  # length normalisation for one average length
 
     @classmethod
-    def build(cls, corpus_tokens: list[list[str]]) -> BM25Index:
-        import bm25s
-
-        model = bm25s.BM25()
-        # an empty corpus still needs a valid (empty) index on disk
-        model.index(corpus_tokens or [[""]], show_progress=False)
-        return cls(model)
+    def build(cls, token_lists: list[list[str]], term_ids: dict[str, int]) -> Postings:
+        lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+        # numpy arrays rather than Python lists: a 100k-chunk write has tens of millions of tokens
+        terms = np.fromiter(
+            (term_ids[t] for tokens in token_lists for t in tokens), dtype=np.int64, count=int(lengths.sum())
+        )
+        rows = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+        size = int(terms.max()) + 1 if terms.size else 0
+        # one key per (term, row), sorted by term then row; repeats are the term frequency
+        keys, counts = np.unique(terms * len(token_lists) + rows, return_counts=True)
+        del terms, rows
+        key_terms = keys // max(len(token_lists), 1)
+        starts = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key_terms, minlength=size), out=starts[1:])
+        return cls(
+            starts,
+            (keys - key_terms * len(token_lists)).astype(np.int32),
+            np.minimum(counts, 65535).astype(np.uint16),
+            lengths.astype(np.int32),
+        )
 
     @classmethod
-    def load(cls, folder: Path) -> BM25Index:
-        import bm25s
-
-        return cls(bm25s.BM25.load(str(folder), mmap=True))
+    def load(cls, folder: Path) -> Postings:
+        return cls(*(np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in cls.FILES))
 
     def save(self, folder: Path) -> None:
-        self._model.save(str(folder))
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in self.FILES:
+            np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
 
-    def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every row for the query."""
-        if not query_tokens:
-            return np.zeros(self._model.scores["num_docs"], dtype=np.float32)
-        return np.asarray(self._model.get_scores(query_tokens), dtype=np.float32)
+    @property
+    def row_count(self) -> int:
+        return int(self.lengths.shape[0])
+
+    def scores(self, weights: dict[int, float], average_length: float) -> np.ndarray:
+        """BM25 score of every row: Σ weight(term) · tf / (tf + k1·(1 − b + b·|d|/avgdl)).
+
+        ``weights`` maps term ids to the query-side weight (idf, times the thesaurus weight)."""
+        scores = np.zeros(self.row_count, dtype=np.float32)
+        if self._norm is None or self._norm[0] != average_length:
+            norm = K1 * ((1 - B) + B * np.asarray(self.lengths, dtype=np.float32) / max(average_length, 1e-9))
+            self._norm = (average_length, norm.astype(np.float32))
+        norm = self._norm[1]
+        size = self.starts.shape[0] - 1
+        for term, weight in weights.items():
+            if term >= size:
+                continue  # a term first seen after this segment was written
+            lo, hi = int(self.starts[term]), int(self.starts[term + 1])
+            if lo == hi:
+                continue
+            rows = self.rows[lo:hi]
+            tf = self.counts[lo:hi].astype(np.float32)
+            scores[rows] += np.float32(weight) * tf / (tf + norm[rows])  # rows are unique within a term
+        return scores
+
+    @staticmethod
+    def merge(parts: list[tuple[Postings, np.ndarray]], folder: Path) -> None:
+        """Write to ``folder`` the postings of ``parts`` (each with a boolean mask of the rows to keep),
+        rows renumbered in order; one part's arrays in memory at a time besides the output."""
+        from numpy.lib.format import open_memmap
+
+        size = max((p.starts.shape[0] - 1 for p, _ in parts), default=0)
+        kept_per_part = []
+        for postings, keep in parts:
+            terms = np.repeat(np.arange(postings.starts.shape[0] - 1), np.diff(postings.starts))
+            kept = keep[postings.rows]
+            kept_per_part.append(np.bincount(terms[kept], minlength=size))
+        total_per_term = np.sum(kept_per_part, axis=0) if kept_per_part else np.zeros(size, dtype=np.int64)
+        starts = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(total_per_term, out=starts[1:])
+        folder.mkdir(parents=True, exist_ok=True)
+        total = int(starts[-1])
+        rows_out = open_memmap(folder / "rows.npy", mode="w+", dtype=np.int32, shape=(total,))
+        counts_out = open_memmap(folder / "counts.npy", mode="w+", dtype=np.uint16, shape=(total,))
+        before = np.zeros(size, dtype=np.int64)  # postings of each term written by earlier parts
+        row_offset = 0
+        lengths = []
+        for (postings, keep), kept_counts in zip(parts, kept_per_part, strict=True):
+            terms = np.repeat(np.arange(postings.starts.shape[0] - 1), np.diff(postings.starts))
+            kept = keep[postings.rows]
+            terms = terms[kept]
+            new_row = np.cumsum(keep) - 1 + row_offset
+            part_starts = np.concatenate([[0], np.cumsum(kept_counts)[:-1]]) if size else np.zeros(0, dtype=np.int64)
+            rank = np.arange(terms.size) - part_starts[terms]
+            position = starts[terms] + before[terms] + rank
+            rows_out[position] = new_row[postings.rows[kept]]
+            counts_out[position] = postings.counts[kept]
+            before += kept_counts
+            row_offset += int(keep.sum())
+            lengths.append(np.asarray(postings.lengths)[keep])
+        rows_out.flush()
+        counts_out.flush()
+        del rows_out, counts_out
+        np.save(folder / "starts.npy", starts, allow_pickle=False)
+        np.save(folder / "lengths.npy", np.concatenate([np.zeros(0, dtype=np.int32), *lengths]), allow_pickle=False)
 
 
 THESAURUS = Path(__file__).parent / "data" / "thesaurus.txt"
@@ -86,11 +169,6 @@ def expand(query: str) -> list[str]:
     own = set(tokenize(query))
     terms = [term for everyday, official in _thesaurus().items() if everyday in query for term in official]
     return [t for t in dict.fromkeys(tokenize(" ".join(terms))) if t not in own]
-
-
-# ------------------------------------------------------------------ BM25 as sparse vectors (Milvus backend)
-
-K1, B = 1.5, 0.75  # bm25s defaults, so both backends score alike
 
 
 def bm25_document_weights(tokens: list[str], term_ids: dict[str, int], average_length: float) -> dict[int, float]:

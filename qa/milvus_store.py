@@ -188,7 +188,15 @@ def apply_milvus(
     """The Milvus write of qa.store.apply_changes: insert new rows, commit SQLite, then delete the removed rows."""
     from qa.chunking import CHUNKER_VERSION
     from qa.lexical import bm25_document_weights
-    from qa.store import SCHEMA_VERSION, chunk_ids_of, insert_document, new_chunk_ids, set_manifest
+    from qa.store import (
+        SCHEMA_VERSION,
+        chunk_ids_of,
+        corpus_statistics,
+        insert_document,
+        new_chunk_ids,
+        set_manifest,
+        term_ids,
+    )
 
     milvus = MilvusVectors(uri, collection_prefix(folder), dim)
     milvus.ensure_collections()
@@ -200,31 +208,11 @@ def apply_milvus(
     new_ids, next_id_after = new_chunk_ids(additions, next_id)
 
     # corpus statistics for BM25: document frequencies in `terms`, counts in the manifest
-    df_change: dict[str, int] = {}
-    removed_tokens = (
-        [
-            r[0].split(" ") if r[0] else []
-            for r in conn.execute(
-                f"SELECT tokens FROM chunks WHERE doc_id IN ({','.join('?' * len(removals))})", removals
-            )
-        ]
-        if removals
-        else []
-    )
-    for tokens in removed_tokens:
-        for t in set(tokens):
-            df_change[t] = df_change.get(t, 0) - 1
+    df_change, docs, length = corpus_statistics(conn, manifest, additions, removals)
     added_tokens = [tokens for p in additions for tokens in p.tokens]
-    for tokens in added_tokens:
-        for t in set(tokens):
-            df_change[t] = df_change.get(t, 0) + 1
-    docs = int(manifest.get("bm25_docs", 0)) - len(removed_tokens) + len(added_tokens)
-    length = int(manifest.get("bm25_length", 0)) - sum(map(len, removed_tokens)) + sum(map(len, added_tokens))
-    with conn:
-        conn.executemany("INSERT OR IGNORE INTO terms (term, df) VALUES (?, 0)", [(t,) for t in df_change])
-    term_ids = dict(conn.execute("SELECT term, id FROM terms").fetchall()) if df_change else {}
+    ids_of_terms = term_ids(conn, {t for tokens in added_tokens for t in tokens})
     average = length / docs if docs else 1.0
-    sparse = [bm25_document_weights(tokens, term_ids, average) for tokens in added_tokens]
+    sparse = [bm25_document_weights(tokens, ids_of_terms, average) for tokens in added_tokens]
     empty_ids, empty_vectors = np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
     milvus.insert(
         np.concatenate([empty_ids, *new_ids]),

@@ -1,29 +1,28 @@
-"""One knowledge base on disk: SQLite + FAISS + BM25, written atomically, checked on open.
+"""One knowledge base on disk: SQLite + FAISS + BM25 segments, written atomically, checked on open.
 
 Layout of ``<index_dir>/<kb>/``::
 
-    kb.sqlite        documents, articles, chunks (with jieba tokens), named practices, manifest
-    gen-<N>/         dense.faiss (one vector per chunk: flat, or IVF when large),
-                     sentences.npy + sentence_ids.npy (one float16 vector per sentence and
-                     its chunk id), bm25/, ids.npy, meta.json
+    kb.sqlite        documents, articles, chunks (with jieba tokens), named practices, BM25 terms
+                     and document frequencies, the list of segments and their tombstones, manifest
+    segments/seg-<n>/  one write's chunks (or a merge of several): chunk vectors in FAISS (flat, or
+                     IVF when large), float16 sentence vectors, BM25 postings (see ``qa.segments``)
     write.lock       held by the single writer
 
-A write builds ``gen-<N+1>/`` completely, then commits one SQLite transaction
-that changes the rows and names N+1 in the manifest. The commit is the switch:
-a crash before it leaves generation N untouched, a crash after it leaves N+1
-whole. Older generations are removed after the commit. No pickle anywhere.
+A write adds one new segment for its new chunks, records removed chunks as tombstones, merges
+segments when the merge policy says so, and then commits one SQLite transaction that changes the
+rows and the list of segments. The commit is the switch: a crash before it leaves the previous
+state untouched (new segment folders are not listed yet and are removed by the next write), a
+crash after it leaves the new state whole. No pickle anywhere.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 import sqlite3
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from qa.chunking import CHUNKER_VERSION
-from qa.lexical import BM25Index
+from qa.lexical import Postings, bm25_idf
 from qa.model import Document
 from qa.practices import extract_practices
-from qa.vectors import APPROXIMATE_ABOVE, DenseVectors
+from qa.segments import Segment, SegmentInfo, SegmentSet, merge_segments, next_merge, segment_dir, write_segment
+from qa.vectors import APPROXIMATE_ABOVE
 
 # Bumped when the stored layout or the chunking changes: ingest then rebuilds from the source files.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS practices (
     chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE, PRIMARY KEY (name, article_id));
 CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, df INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pending_deletes (chunk_id INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS segments (
+    number INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, rows INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0, dense_index TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deleted_chunks (chunk_id INTEGER PRIMARY KEY, segment INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS articles_doc ON articles(doc_id);
 """
@@ -103,10 +107,6 @@ def read_manifest(conn: sqlite3.Connection) -> dict[str, str]:
     return {row["key"]: row["value"] for row in conn.execute("SELECT key, value FROM manifest")}
 
 
-def _gen_dir(folder: Path, generation: int) -> Path:
-    return folder / f"gen-{generation}"
-
-
 @contextmanager
 def write_lock(folder: Path) -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
@@ -127,12 +127,13 @@ def apply_changes(
     dim: int,
     additions: list[PreparedDocument],
     removals: list[int],
-    approximate_above: int = APPROXIMATE_ABOVE,
+    approximate_above: int | None = None,
     backend: dict[str, str] | None = None,
 ) -> int:
     """Replace documents ``removals`` (ids) by ``additions``; returns the new generation.
 
-    ``backend`` ({"backend": "faiss"|"milvus", "uri": ...}) applies when the knowledge base is
+    ``approximate_above`` (chunks per segment above which its index is IVF) defaults to the value
+    the knowledge base recorded, else ``qa.vectors.APPROXIMATE_ABOVE``. ``backend`` ({"backend": "faiss"|"milvus", "uri": ...}) applies when the knowledge base is
     created; afterwards the one recorded in the manifest is used."""
     with write_lock(folder):
         conn = connect(folder)
@@ -142,7 +143,6 @@ def apply_changes(
             manifest = read_manifest(conn)
             _check_embedder(manifest, embedder_name, dim, folder.name)
             generation = int(manifest.get("generation", 0))
-            _remove_stale_generations(folder, keep=generation)
             chosen = manifest.get("backend") if generation else (backend or {}).get("backend", "faiss")
             if chosen == "milvus":
                 uri = manifest.get("store_uri") if generation else str((backend or {})["uri"])
@@ -150,51 +150,84 @@ def apply_changes(
 
                 return apply_milvus(conn, folder, uri, embedder_name, dim, additions, removals, manifest)
 
-            if generation and not needs_rebuild(manifest):
-                vectors = DenseVectors.load(_gen_dir(folder, generation), manifest.get("dense_index", "flat"))
-            else:  # a fresh knowledge base, or an old layout whose documents all go (ingest rebuilds them)
-                vectors = DenseVectors.empty(dim)
+            fresh = generation == 0 or needs_rebuild(manifest)  # an old layout's documents all go (ingest rebuilds)
+            segments = [] if fresh else list_segments(conn)
+            _remove_unlisted(folder, segments)
             new_ids, next_id = new_chunk_ids(additions, int(manifest.get("next_chunk_id", 1)))
-            empty_ids, empty_vectors = np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
-            vectors = vectors.changed(
-                chunk_ids_of(conn, removals),
-                np.concatenate([empty_ids, *new_ids]),
-                np.concatenate([empty_vectors, *(p.vectors for p in additions)]),
-                np.concatenate(
-                    [empty_vectors.astype(np.float16), *(p.sentence_vectors.astype(np.float16) for p in additions)]
-                ),
-                np.concatenate(
-                    [empty_ids, *(ids[p.sentence_chunks] for p, ids in zip(additions, new_ids, strict=True))]
-                ),
-                approximate_above,
+            removed = chunk_ids_of(conn, removals)
+            df_change, docs, length = corpus_statistics(
+                conn, {} if fresh else manifest, additions, [] if fresh else removals
             )
+            tombstones = _tombstones(segments, removed)
+            for segment in segments:
+                segment.deleted += len(tombstones.get(segment.number, []))
 
-            bm25_ids, bm25_tokens = _remaining_tokens(conn, removals)
-            for prepared, ids in zip(additions, new_ids, strict=True):
-                bm25_ids.extend(int(i) for i in ids)
-                bm25_tokens.extend(prepared.tokens)
+            if approximate_above is None:
+                approximate_above = int(manifest.get("approximate_above", APPROXIMATE_ABOVE))
+            next_segment = int(manifest.get("next_segment", 1))
+            tokens = [t for p in additions for t in p.tokens]
+            if tokens:
+                postings = Postings.build(tokens, term_ids(conn, {t for chunk in tokens for t in chunk}))
+                segments.append(
+                    write_segment(
+                        folder,
+                        next_segment,
+                        np.concatenate(new_ids),
+                        np.concatenate([p.vectors for p in additions]),
+                        np.concatenate([p.sentence_vectors for p in additions]),
+                        _sentence_rows(additions),
+                        postings,
+                        approximate_above,
+                    )
+                )
+                next_segment += 1
+            dropped: list[SegmentInfo] = []
+            while (run := next_merge(segments)) is not None:
+                parts = [Segment.open(folder, s, _deleted_ids(conn, s, tombstones)) for s in run]
+                merged = merge_segments(folder, next_segment, parts, approximate_above)
+                next_segment += 1
+                at = segments.index(run[0])
+                segments[at : at + len(run)] = [merged] if merged else []
+                dropped.extend(run)
 
             new_generation = generation + 1
-            _write_generation(folder, new_generation, vectors, bm25_ids, bm25_tokens, embedder_name, dim)
             with conn:  # the switch: one transaction
                 # articles and chunks go with their document (ON DELETE CASCADE)
                 conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
                 for prepared, ids in zip(additions, new_ids, strict=True):
                     insert_document(conn, prepared, ids)
+                if fresh:
+                    conn.execute("UPDATE terms SET df = 0")
+                    conn.execute("DELETE FROM deleted_chunks")
+                conn.executemany("UPDATE terms SET df = df + ? WHERE term = ?", [(d, t) for t, d in df_change.items()])
+                conn.executemany(
+                    "INSERT INTO deleted_chunks (chunk_id, segment) VALUES (?, ?)",
+                    [(int(c), number) for number, ids in tombstones.items() for c in ids],
+                )
+                conn.executemany("DELETE FROM deleted_chunks WHERE segment = ?", [(s.number,) for s in dropped])
+                conn.execute("DELETE FROM segments")
+                conn.executemany(
+                    "INSERT INTO segments (number, first_id, rows, deleted, dense_index) VALUES (?, ?, ?, ?, ?)",
+                    [(s.number, s.first_id, s.rows, s.deleted, s.dense_index) for s in segments],
+                )
                 set_manifest(
                     conn,
                     generation=new_generation,
                     next_chunk_id=next_id,
+                    next_segment=next_segment,
+                    approximate_above=approximate_above,
                     embedder=embedder_name,
                     dim=dim,
                     chunker_version=CHUNKER_VERSION,
-                    dense_index=vectors.kind,
+                    dense_index=SegmentSet.summary_kind(s.dense_index for s in segments),
                     schema_version=SCHEMA_VERSION,
                     backend="faiss",
+                    bm25_docs=docs,
+                    bm25_length=length,
                 )
         finally:
             conn.close()
-        _remove_stale_generations(folder, keep=new_generation)
+        _remove_unlisted(folder, segments)
         return new_generation
 
 
@@ -234,59 +267,83 @@ def chunk_ids_of(conn: sqlite3.Connection, doc_ids: list[int]) -> np.ndarray:
     return np.asarray(ids, dtype=np.int64)
 
 
-def _remaining_tokens(conn: sqlite3.Connection, removals: list[int]) -> tuple[list[int], list[list[str]]]:
-    removed = set(removals)
-    ids: list[int] = []
-    tokens: list[list[str]] = []
-    for row in conn.execute("SELECT id, doc_id, tokens FROM chunks ORDER BY id"):
-        if row["doc_id"] not in removed:
-            ids.append(row["id"])
-            # interned: a corpus repeats a few tens of thousands of words millions of times
-            tokens.append([sys.intern(t) for t in row["tokens"].split(" ")] if row["tokens"] else [])
-    return ids, tokens
+def _sentence_rows(additions: list[PreparedDocument]) -> np.ndarray:
+    """For each sentence of the additions, the row of its chunk in the new segment."""
+    offsets = np.cumsum([0] + [len(p.tokens) for p in additions])
+    return np.concatenate(
+        [
+            np.zeros(0, dtype=np.int64),
+            *(p.sentence_chunks + offset for p, offset in zip(additions, offsets[:-1], strict=True)),
+        ]
+    ).astype(np.int64)
 
 
-def _write_generation(
-    folder: Path,
-    generation: int,
-    vectors: DenseVectors,
-    ids: list[int],
-    tokens: list[list[str]],
-    embedder: str,
-    dim: int,
-) -> None:
-    final = _gen_dir(folder, generation)
-    tmp = folder / f"gen-{generation}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    vectors.save(tmp)
-    BM25Index.build(tokens).save(tmp / "bm25")
-    np.save(tmp / "ids.npy", np.asarray(ids, dtype=np.int64), allow_pickle=False)
-    meta = {
-        "generation": generation,
-        "count": len(ids),
-        "sentences": vectors.sentence_count,
-        "dense_index": vectors.kind,
-        "embedder": embedder,
-        "dim": dim,
-    }
-    (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    for path in tmp.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    os.replace(tmp, final)
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+def list_segments(conn: sqlite3.Connection) -> list[SegmentInfo]:
+    rows = conn.execute("SELECT number, first_id, rows, deleted, dense_index FROM segments ORDER BY first_id")
+    return [SegmentInfo(*row) for row in rows]
 
 
-def _remove_stale_generations(folder: Path, keep: int) -> None:
-    for path in folder.glob("gen-*"):
-        if path.name != f"gen-{keep}":
+def _tombstones(segments: list[SegmentInfo], removed: np.ndarray) -> dict[int, list[int]]:
+    """The removed chunk ids by the segment that holds them (segments hold adjacent id ranges)."""
+    if not segments or not removed.size:
+        return {}
+    firsts = np.asarray([s.first_id for s in segments])
+    owners = np.searchsorted(firsts, removed, side="right") - 1
+    found: dict[int, list[int]] = {}
+    for chunk_id, owner in zip(removed.tolist(), owners.tolist(), strict=True):
+        found.setdefault(segments[owner].number, []).append(chunk_id)
+    return found
+
+
+def _deleted_ids(conn: sqlite3.Connection, segment: SegmentInfo, tombstones: dict[int, list[int]]) -> np.ndarray:
+    """Chunk ids deleted from ``segment``: recorded by earlier writes, and by this one."""
+    earlier = [r[0] for r in conn.execute("SELECT chunk_id FROM deleted_chunks WHERE segment = ?", (segment.number,))]
+    return np.unique(np.asarray(earlier + tombstones.get(segment.number, []), dtype=np.int64))
+
+
+def _remove_unlisted(folder: Path, segments: list[SegmentInfo]) -> None:
+    """Segment folders the committed list does not name (merged away, or left by an interrupted
+    write), and generation folders of the layout before segments."""
+    listed = {segment_dir(folder, s.number).name for s in segments}
+    for path in [*(folder / "segments").glob("seg-*"), *folder.glob("gen-*")]:
+        if path.name not in listed:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def corpus_statistics(
+    conn: sqlite3.Connection, manifest: dict[str, str], additions: list[PreparedDocument], removals: list[int]
+) -> tuple[dict[str, int], int, int]:
+    """How a write changes the BM25 corpus statistics: each term's document-frequency change, and
+    the new number of chunks and total token count."""
+    df_change: dict[str, int] = {}
+    removed_tokens = []
+    for start in range(0, len(removals), 900):
+        part = removals[start : start + 900]
+        query = f"SELECT tokens FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})"
+        removed_tokens.extend(r[0].split(" ") if r[0] else [] for r in conn.execute(query, part))
+    for tokens in removed_tokens:
+        for t in set(tokens):
+            df_change[t] = df_change.get(t, 0) - 1
+    added_tokens = [tokens for p in additions for tokens in p.tokens]
+    for tokens in added_tokens:
+        for t in set(tokens):
+            df_change[t] = df_change.get(t, 0) + 1
+    docs = int(manifest.get("bm25_docs", 0)) - len(removed_tokens) + len(added_tokens)
+    length = int(manifest.get("bm25_length", 0)) - sum(map(len, removed_tokens)) + sum(map(len, added_tokens))
+    return df_change, docs, length
+
+
+def term_ids(conn: sqlite3.Connection, terms: Iterable[str]) -> dict[str, int]:
+    """The ids of ``terms``, adding the missing ones (with df 0 until a write commits their counts)."""
+    terms = list(terms)
+    with conn:
+        conn.executemany("INSERT OR IGNORE INTO terms (term, df) VALUES (?, 0)", [(t,) for t in terms])
+    found: dict[str, int] = {}
+    for start in range(0, len(terms), 900):
+        part = terms[start : start + 900]
+        query = f"SELECT term, id FROM terms WHERE term IN ({','.join('?' * len(part))})"
+        found.update(conn.execute(query, part).fetchall())
+    return found
 
 
 def insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: np.ndarray) -> None:
@@ -376,7 +433,30 @@ class KnowledgeBase:
             )
         self.folder = folder
         self.conn = connect(folder)
-        self.manifest = read_manifest(self.conn)
+        for attempt in range(3):
+            try:
+                self._open()
+                return
+            except (OSError, ValueError, RuntimeError) as exc:
+                # a write that committed meanwhile may have merged away the segments just listed
+                if attempt < 2 and read_manifest(self.conn).get("generation") != str(self.generation):
+                    continue
+                raise KnowledgeBaseError(
+                    f"知识库 “{folder.name}” 的索引文件缺失或损坏：请运行 qa ingest --rebuild 重建。原因：{exc}"
+                ) from exc
+
+    def _open(self) -> None:
+        folder = self.folder
+        self.conn.execute("BEGIN")  # one snapshot of manifest, segments and tombstones
+        try:
+            self.manifest = read_manifest(self.conn)
+            segments = list_segments(self.conn)
+            deleted: dict[int, list[int]] = {}
+            for number, chunk_id in self.conn.execute("SELECT segment, chunk_id FROM deleted_chunks ORDER BY chunk_id"):
+                deleted.setdefault(number, []).append(chunk_id)
+            count = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        finally:
+            self.conn.execute("COMMIT")
         self.generation = int(self.manifest.get("generation", 0))
         if self.generation == 0:
             raise KnowledgeBaseError(f"知识库 “{folder.name}” 还没有任何文档：请先运行 qa ingest")
@@ -388,29 +468,21 @@ class KnowledgeBase:
         self.dim = int(self.manifest["dim"])
         self.backend = self.manifest.get("backend", "faiss")
         if self.backend == "milvus":
-            self._open_milvus()
+            self._open_milvus(count)
             return
-        gen = _gen_dir(folder, self.generation)
-        try:
-            meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
-            self.vectors = DenseVectors.load(gen, meta.get("dense_index", "flat"))
-            self.bm25 = BM25Index.load(gen / "bm25")
-            self.bm25_ids = np.load(gen / "ids.npy", allow_pickle=False)
-        except (OSError, ValueError, RuntimeError) as exc:
+        opened = [Segment.open(folder, s, np.asarray(deleted.get(s.number, []), dtype=np.int64)) for s in segments]
+        docs = int(self.manifest.get("bm25_docs", 0))
+        self.vectors = SegmentSet(opened, int(self.manifest.get("bm25_length", 0)) / max(docs, 1))
+        if self.vectors.count != count:
             raise KnowledgeBaseError(
-                f"知识库 “{folder.name}” 的第 {self.generation} 代文件缺失或损坏：请运行 qa ingest --rebuild 重建。原因：{exc}"
-            ) from exc
-        count = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        parts = {"manifest": count, "faiss": self.vectors.count, "bm25": len(self.bm25_ids), "meta": meta["count"]}
-        consistent = len(set(parts.values())) == 1 and self.vectors.sentence_count == meta["sentences"]
-        if meta["generation"] != self.generation or not consistent:
-            raise KnowledgeBaseError(f"知识库 “{folder.name}” 各部分不一致（{parts}）：请运行 qa ingest --rebuild 重建")
+                f"知识库 “{folder.name}” 各部分不一致（SQLite {count} 段，索引 {self.vectors.count} 段）："
+                "请运行 qa ingest --rebuild 重建"
+            )
 
-    def _open_milvus(self) -> None:
+    def _open_milvus(self, count: int) -> None:
         from qa.milvus_store import MilvusVectors, collection_prefix
 
         self.vectors = MilvusVectors(self.manifest["store_uri"], collection_prefix(self.folder), self.dim)
-        count = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         # Milvus may still hold rows of a removal whose Milvus delete is pending (never shown: see fetch)
         if self.vectors.count < count:
             raise KnowledgeBaseError(
@@ -422,21 +494,10 @@ class KnowledgeBase:
         self, tokens: list[str], expansion: list[str], expansion_weight: float, n: int, allowed: np.ndarray | None
     ) -> list[tuple[int, float]]:
         """The n best chunks by BM25 for the query tokens (plus thesaurus tokens at a reduced weight)."""
-        if self.backend == "milvus":
-            return self.vectors.lexical(self._query_weights(tokens, expansion, expansion_weight), n, allowed)
-        scores = self.bm25.scores(tokens)
-        if expansion:
-            scores = scores + expansion_weight * self.bm25.scores(expansion)
-        if allowed is not None:
-            scores = np.where(np.isin(self.bm25_ids, allowed), scores, 0.0)
-        n = min(n, scores.size)
-        top = np.argpartition(-scores, n - 1)[:n] if n < scores.size else np.arange(scores.size)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(self.bm25_ids[row]), float(scores[row])) for row in top if scores[row] > 0]
+        return self.vectors.lexical(self._query_weights(tokens, expansion, expansion_weight), n, allowed)
 
     def _query_weights(self, tokens: list[str], expansion: list[str], expansion_weight: float) -> dict[int, float]:
-        from qa.lexical import bm25_idf
-
+        """Query-side BM25 weight of each term id: idf from the corpus-wide document frequencies."""
         terms = set(tokens) | set(expansion)
         if not terms:
             return {}

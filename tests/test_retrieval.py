@@ -36,7 +36,7 @@ def test_dense_score_is_the_mean_of_chunk_and_best_sentence_cosine(seed_kb, embe
 
 
 def test_every_chunk_has_its_sentences_indexed(seed_kb):
-    sentence_owners = np.asarray(seed_kb.vectors.sentence_ids)
+    sentence_owners = seed_kb.vectors.sentence_chunk_ids()
     assert (np.diff(sentence_owners) >= 0).all()  # grouped by chunk, ids ascending
     counts = dict(zip(*np.unique(sentence_owners, return_counts=True), strict=True))
     for chunk_id, text in seed_kb.conn.execute("SELECT id, text FROM chunks"):

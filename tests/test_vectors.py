@@ -24,7 +24,8 @@ def test_ivf_index_above_the_threshold_searches_filters_and_deletes(seed_copy, s
     kb.close()
     remove_documents(folder, [doc_id], embedder.name, embedder.dim)
     kb = KnowledgeBase(folder)
-    assert kb.vectors.kind == "ivf"
+    # 004 is a large share of the seeds, so its segment is rewritten without it, flat or IVF by the new size
+    assert kb.vectors.kind == ("ivf" if kb.chunk_count > 40 else "flat")
     assert all(not h.doc.startswith("004_") for h in HybridRetriever(kb, embedder).search("5岗20级", k=20))
 
 
@@ -33,10 +34,9 @@ def test_ivf_finds_what_flat_finds():
     centres = rng.standard_normal((50, 64), dtype=np.float32)
     vectors = centres[rng.integers(0, 50, 3000)] + 0.3 * rng.standard_normal((3000, 64), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    ids = np.arange(1, 3001, dtype=np.int64)
     no_sentences = (np.zeros((0, 64), dtype=np.float32), np.zeros(0, dtype=np.int64))
-    flat = DenseVectors.empty(64).changed(np.zeros(0, dtype=np.int64), ids, vectors, *no_sentences, 10**9)
-    ivf = DenseVectors.empty(64).changed(np.zeros(0, dtype=np.int64), ids, vectors, *no_sentences, 1000)
+    flat = DenseVectors.build(vectors, *no_sentences, approximate_above=10**9)
+    ivf = DenseVectors.build(vectors, *no_sentences, approximate_above=1000)
     assert flat.kind == "flat" and ivf.kind == "ivf"
     recall = []
     for q in vectors[:50]:

@@ -1,0 +1,306 @@
+"""A knowledge base's search data as a list of immutable segments, as in Lucene.
+
+Each write adds one segment holding its new chunks (chunk and sentence vectors, BM25 postings)
+instead of rewriting the whole index, so adding 1% more reports costs about 1% of a full build.
+Removed chunks become tombstones (the ``deleted_chunks`` table) until their segment is rewritten.
+Segments hold adjacent chunk-id ranges, ordered by id; a log merge policy keeps them few: whenever
+MERGE_FACTOR adjacent segments are of the same size class (a power of ten), they are merged into
+one, so over its life a chunk is rewritten about log10(N) times and a query visits a handful of
+segments.
+
+Layout of ``<kb>/segments/seg-<n>/``: ids.npy (the chunk id of each row, ascending), dense.faiss,
+sentences.npy + sentence_rows.npy (see ``qa.vectors``), bm25/ (see ``qa.lexical.Postings``),
+meta.json. A segment folder is complete before SQLite lists it; folders SQLite does not list are
+leftovers of an interrupted write and are removed by the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.lexical import Postings
+from qa.vectors import APPROXIMATE_ABOVE, DenseVectors, chunk_index
+
+MERGE_FACTOR = 10  # adjacent segments of one size class merged at once
+MAX_SEGMENTS = 20  # beyond this, the cheapest run of MERGE_FACTOR adjacent segments is merged anyway
+REWRITE_DELETED_SHARE = 0.3  # a segment with more tombstones than this is rewritten without them
+
+
+@dataclass
+class SegmentInfo:
+    """A row of the ``segments`` table."""
+
+    number: int
+    first_id: int
+    rows: int
+    deleted: int
+    dense_index: str
+
+    @property
+    def live(self) -> int:
+        return self.rows - self.deleted
+
+
+def segment_dir(folder: Path, number: int) -> Path:
+    return folder / "segments" / f"seg-{number}"
+
+
+def next_merge(segments: list[SegmentInfo]) -> list[SegmentInfo] | None:
+    """The next run of adjacent segments (ordered by first id) to merge into one, or None."""
+    for segment in segments:
+        if segment.deleted > REWRITE_DELETED_SHARE * segment.rows:
+            return [segment]
+    classes = [len(str(max(s.live, 1))) for s in segments]
+    start = 0
+    for end in range(1, len(segments) + 1):
+        if end == len(segments) or classes[end] != classes[start]:
+            if end - start >= MERGE_FACTOR:
+                return segments[start:end]
+            start = end
+    if len(segments) > MAX_SEGMENTS:
+        totals = [sum(s.live for s in segments[i : i + MERGE_FACTOR]) for i in range(len(segments) - MERGE_FACTOR + 1)]
+        cheapest = int(np.argmin(totals))
+        return segments[cheapest : cheapest + MERGE_FACTOR]
+    return None
+
+
+def _finish(tmp: Path, final: Path) -> None:
+    """fsync every file of ``tmp``, then rename it to ``final`` (the folder appears complete or not at all)."""
+    for path in tmp.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    os.replace(tmp, final)
+    dir_fd = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _start(folder: Path, number: int) -> tuple[Path, Path]:
+    final = segment_dir(folder, number)
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp, final
+
+
+def _write_meta(tmp: Path, info: SegmentInfo, sentences: int) -> None:
+    meta = {"number": info.number, "first_id": info.first_id, "rows": info.rows, "sentences": sentences}
+    (tmp / "meta.json").write_text(json.dumps({**meta, "dense_index": info.dense_index}), encoding="utf-8")
+
+
+def write_segment(
+    folder: Path,
+    number: int,
+    ids: np.ndarray,
+    vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    sentence_rows: np.ndarray,
+    postings: Postings,
+    approximate_above: int = APPROXIMATE_ABOVE,
+) -> SegmentInfo:
+    """A new segment from one write's chunks (``ids`` ascending, one vector and posting row each)."""
+    tmp, final = _start(folder, number)
+    dense = DenseVectors.build(vectors, sentence_vectors, sentence_rows, approximate_above)
+    dense.save(tmp)
+    postings.save(tmp / "bm25")
+    np.save(tmp / "ids.npy", np.asarray(ids, dtype=np.int64), allow_pickle=False)
+    info = SegmentInfo(number, int(ids[0]), len(ids), 0, dense.kind)
+    _write_meta(tmp, info, dense.sentence_count)
+    _finish(tmp, final)
+    return info
+
+
+def merge_segments(
+    folder: Path, number: int, parts: list[Segment], approximate_above: int = APPROXIMATE_ABOVE
+) -> SegmentInfo | None:
+    """One segment holding the live rows of ``parts`` (adjacent, in id order); None if none are live."""
+    from numpy.lib.format import open_memmap
+
+    keeps = [p.live_mask() for p in parts]
+    live = sum(int(k.sum()) for k in keeps)
+    if live == 0:
+        return None
+    tmp, final = _start(folder, number)
+    ids = np.concatenate([p.ids[k] for p, k in zip(parts, keeps, strict=True)])
+    vectors = np.empty((live, parts[0].dense.index.d), dtype=np.float32)
+    position = 0
+    for part, keep in zip(parts, keeps, strict=True):
+        kept = int(keep.sum())
+        vectors[position : position + kept] = part.dense.chunk_vectors()[keep]
+        position += kept
+    import faiss
+
+    index = chunk_index(vectors, approximate_above)
+    faiss.write_index(index, str(tmp / "dense.faiss"))
+    del vectors
+
+    # sentence vectors streamed part by part into the new file, their chunk rows renumbered
+    sentence_keeps = [k[np.asarray(p.dense.sentence_rows)] for p, k in zip(parts, keeps, strict=True)]
+    sentences = sum(int(k.sum()) for k in sentence_keeps)
+    dim = parts[0].dense.index.d
+    vectors_out = open_memmap(tmp / "sentences.npy", mode="w+", dtype=np.float16, shape=(sentences, dim))
+    rows_out = open_memmap(tmp / "sentence_rows.npy", mode="w+", dtype=np.int64, shape=(sentences,))
+    position, row_offset = 0, 0
+    for part, keep, sentence_keep in zip(parts, keeps, sentence_keeps, strict=True):
+        new_row = np.cumsum(keep) - 1 + row_offset
+        kept = int(sentence_keep.sum())
+        vectors_out[position : position + kept] = part.dense.sentence_vectors[sentence_keep]
+        rows_out[position : position + kept] = new_row[np.asarray(part.dense.sentence_rows)[sentence_keep]]
+        position += kept
+        row_offset += int(keep.sum())
+    vectors_out.flush()
+    rows_out.flush()
+    del vectors_out, rows_out
+
+    Postings.merge([(p.postings, k) for p, k in zip(parts, keeps, strict=True)], tmp / "bm25")
+    np.save(tmp / "ids.npy", ids, allow_pickle=False)
+    info = SegmentInfo(number, int(ids[0]), live, 0, "ivf" if hasattr(index, "nprobe") else "flat")
+    _write_meta(tmp, info, sentences)
+    _finish(tmp, final)
+    return info
+
+
+class Segment:
+    """One segment opened for reading, with the rows its tombstones hide."""
+
+    def __init__(self, info: SegmentInfo, ids: np.ndarray, dense: DenseVectors, postings: Postings) -> None:
+        self.info = info
+        self.ids = ids
+        self.dense = dense
+        self.postings = postings
+        self.deleted_rows = np.zeros(0, dtype=np.int64)
+
+    @classmethod
+    def open(cls, folder: Path, info: SegmentInfo, deleted_ids: np.ndarray) -> Segment:
+        path = segment_dir(folder, info.number)
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        segment = cls(
+            info,
+            np.load(path / "ids.npy", allow_pickle=False),
+            DenseVectors.load(path),
+            Postings.load(path / "bm25"),
+        )
+        parts = {"meta": meta["rows"], "ids": len(segment.ids), "faiss": segment.dense.count}
+        parts.update(bm25=segment.postings.row_count, table=info.rows)
+        if len(set(parts.values())) != 1 or meta["sentences"] != segment.dense.sentence_count:
+            raise ValueError(f"segment {info.number} parts disagree: {parts}")
+        if deleted_ids.size:
+            segment.deleted_rows = np.searchsorted(segment.ids, deleted_ids)
+        return segment
+
+    def live_mask(self) -> np.ndarray:
+        keep = np.ones(len(self.ids), dtype=bool)
+        keep[self.deleted_rows] = False
+        return keep
+
+    def rows_of(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Rows of those ``chunk_ids`` that this segment holds and has not deleted."""
+        present = chunk_ids[np.isin(chunk_ids, self.ids)]
+        return np.setdiff1d(np.searchsorted(self.ids, present), self.deleted_rows)
+
+
+class SegmentSet:
+    """All segments of a knowledge base, read as one index: the reading interface that
+    ``qa.milvus_store.MilvusVectors`` shares (search, lexical, chunk_cosines, best_sentence)."""
+
+    def __init__(self, segments: list[Segment], average_length: float) -> None:
+        self.segments = sorted(segments, key=lambda s: s.info.first_id)
+        self.first_ids = np.asarray([s.info.first_id for s in self.segments], dtype=np.int64)
+        self.average_length = average_length
+
+    @staticmethod
+    def summary_kind(kinds: Iterable[str]) -> str:
+        """ "flat", "ivf", or "flat+ivf" when segments differ."""
+        return "+".join(sorted(set(kinds))) or "flat"
+
+    @property
+    def kind(self) -> str:
+        return self.summary_kind(s.info.dense_index for s in self.segments)
+
+    @property
+    def count(self) -> int:
+        return sum(s.info.live for s in self.segments)
+
+    @property
+    def sentence_count(self) -> int:
+        return sum(int(s.live_mask()[np.asarray(s.dense.sentence_rows)].sum()) for s in self.segments)
+
+    def sentence_chunk_ids(self) -> np.ndarray:
+        """The chunk id of every live sentence vector, ascending (for consistency checks)."""
+        owners = []
+        for segment in self.segments:
+            rows = np.asarray(segment.dense.sentence_rows)
+            owners.append(segment.ids[rows[segment.live_mask()[rows]]])
+        return np.concatenate([np.zeros(0, dtype=np.int64), *owners])
+
+    def _scoped(self, allowed: np.ndarray | None):
+        """Each segment with its allowed rows (None: all live rows), skipping segments with none."""
+        for segment in self.segments:
+            rows = None if allowed is None else segment.rows_of(allowed)
+            if rows is None or rows.size:
+                yield segment, rows
+
+    def _best(self, found: list[tuple[int, float]], n: int) -> list[tuple[int, float]]:
+        return sorted(found, key=lambda hit: (-hit[1], hit[0]))[:n]
+
+    def search(self, query: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The n chunks with the highest cosine (chunk vectors), restricted to ``allowed`` ids."""
+        found = []
+        for segment, rows in self._scoped(allowed):
+            hits = segment.dense.search(query, n, rows, segment.deleted_rows)
+            found.extend((int(segment.ids[row]), score) for row, score in hits)
+        return self._best(found, n)
+
+    def lexical(self, weights: dict[int, float], n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The n chunks with the highest BM25 score for the query's term weights (see ``Postings.scores``)."""
+        if not weights:
+            return []
+        found = []
+        for segment, rows in self._scoped(allowed):
+            scores = segment.postings.scores(weights, self.average_length)
+            if rows is not None:
+                allowed_rows = np.zeros(scores.size, dtype=bool)
+                allowed_rows[rows] = True
+                scores[~allowed_rows] = 0.0
+            scores[segment.deleted_rows] = 0.0
+            top = min(n, scores.size)
+            best = np.argpartition(-scores, top - 1)[:top] if top < scores.size else np.arange(scores.size)
+            found.extend((int(segment.ids[row]), float(scores[row])) for row in best if scores[row] > 0)
+        return self._best(found, n)
+
+    def _routed(self, chunk_ids: list[int]):
+        """Each segment with the rows of those ``chunk_ids`` it holds."""
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        owner = np.searchsorted(self.first_ids, wanted, side="right") - 1
+        for position in np.unique(owner[owner >= 0]):
+            segment = self.segments[position]
+            ids = wanted[owner == position]
+            rows = np.searchsorted(segment.ids, ids)
+            held = (rows < len(segment.ids)) & (segment.ids[np.minimum(rows, len(segment.ids) - 1)] == ids)
+            yield segment, rows[held]
+
+    def chunk_cosines(self, chunk_ids: list[int], query: np.ndarray) -> dict[int, float]:
+        """Cosine of each chunk's vector with the query."""
+        cosines: dict[int, float] = {}
+        for segment, rows in self._routed(chunk_ids):
+            for row, score in segment.dense.chunk_cosines(rows.tolist(), query).items():
+                cosines[int(segment.ids[row])] = score
+        return cosines
+
+    def best_sentence(self, chunk_ids: list[int], query: np.ndarray) -> dict[int, float]:
+        """The highest sentence cosine of each chunk."""
+        best: dict[int, float] = {}
+        for segment, rows in self._routed(chunk_ids):
+            for row, score in segment.dense.best_sentence(rows.tolist(), query).items():
+                best[int(segment.ids[row])] = score
+        return best

@@ -1,0 +1,137 @@
+"""Segments: a write adds one, merges keep them few, and any sequence of writes searches exactly as
+one build of the same documents would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qa.segments as segments
+from qa.ingest import ingest_paths, remove_documents
+from qa.lexical import Postings
+from qa.retrieval import HybridRetriever
+from qa.segments import SegmentInfo, next_merge
+from qa.store import KnowledgeBase
+
+QUERIES = ("积分超市", "怎样给村班子物色接班人", "5岗20级薪酬增长机制", "乡贤参与乡村治理", "村集体经济收入")
+
+
+def _info(number: int, live: int, deleted: int = 0) -> SegmentInfo:
+    return SegmentInfo(number, number * 10**7, live + deleted, deleted, "flat")
+
+
+def test_merge_policy():
+    assert next_merge([_info(1, 100_000)] + [_info(i, 1_000) for i in range(2, 11)]) is None  # nine small
+    run = next_merge([_info(1, 100_000)] + [_info(i, 1_000) for i in range(2, 12)])
+    assert [s.number for s in run] == list(range(2, 12))  # ten of one size class
+    assert [s.number for s in next_merge([_info(1, 1000), _info(2, 600, deleted=400)])] == [2]  # tombstones
+    mixed = [_info(i, 50 if i % 2 else 500) for i in range(1, 23)]  # alternating classes: never ten alike
+    run = next_merge(mixed)
+    assert len(run) == segments.MERGE_FACTOR and sum(s.live for s in run) == min(
+        sum(s.live for s in mixed[i : i + 10]) for i in range(len(mixed) - 9)
+    )
+
+
+def test_merged_postings_equal_postings_built_from_the_kept_rows():
+    rng = np.random.default_rng(3)
+    vocabulary = [f"词{i}" for i in range(40)]
+    term_ids = {t: i + 1 for i, t in enumerate(vocabulary)}
+    docs = [[vocabulary[j] for j in rng.integers(0, 40, rng.integers(0, 30))] for _ in range(300)]
+    first, second = Postings.build(docs[:120], term_ids), Postings.build(docs[120:], {**term_ids, "新词": 41})
+    keep_first, keep_second = rng.random(120) > 0.3, rng.random(180) > 0.3
+    kept = [d for d, k in zip(docs, np.concatenate([keep_first, keep_second]), strict=True) if k]
+    folder = Path(__import__("tempfile").mkdtemp())
+    Postings.merge([(first, keep_first), (second, keep_second)], folder)
+    merged, rebuilt = Postings.load(folder), Postings.build(kept, term_ids)
+    weights = {term_ids[t]: 1.0 + i / 10 for i, t in enumerate(vocabulary[:12])}
+    np.testing.assert_allclose(merged.scores(weights, 15.0), rebuilt.scores(weights, 15.0), rtol=1e-6)
+    assert np.array_equal(merged.lengths, rebuilt.lengths)
+
+
+def _results(folder: Path, embedder) -> list:
+    kb = KnowledgeBase(folder)
+    try:
+        retriever = HybridRetriever(kb, embedder)
+        return [
+            [
+                (h.doc, h.start, round(h.lexical_score or 0, 4), round(h.dense_score or 0, 4))
+                for h in retriever.search(q, 8)
+            ]
+            for q in QUERIES
+        ]
+    finally:
+        kb.close()
+
+
+@pytest.mark.parametrize("merge_factor", [1000, 3])
+def test_many_writes_search_exactly_like_one_build(tmp_path, seed_copy, settings, embedder, monkeypatch, merge_factor):
+    monkeypatch.setattr(segments, "MERGE_FACTOR", merge_factor)
+    one = tmp_path / "one"
+    ingest_paths([seed_copy], one, settings, embedder)
+    many = tmp_path / "many"
+    files = sorted(seed_copy.glob("*.txt"))
+    for f in files:
+        ingest_paths([f], many, settings, embedder)
+    kb = KnowledgeBase(many)
+    sizes = [s.info.rows for s in kb.vectors.segments]
+    kb.close()
+    # one segment per write; with a small merge factor, merges joined some
+    assert len(sizes) == len(files) if merge_factor > len(files) else len(sizes) < len(files)
+    assert _results(many, embedder) == _results(one, embedder)
+
+
+def test_a_write_adds_one_segment_and_leaves_the_others_alone(tmp_path, seed_copy, settings, embedder):
+    folder = tmp_path / "kb"
+    files = sorted(seed_copy.glob("*.txt"))
+    ingest_paths(files[:-1], folder, settings, embedder)
+    before = {str(p): p.stat().st_mtime_ns for p in (folder / "segments").rglob("*")}
+    ingest_paths([files[-1]], folder, settings, embedder)
+    after = {str(p): p.stat().st_mtime_ns for p in (folder / "segments").rglob("*")}
+    assert {k: after[k] for k in before} == before  # nothing rewritten
+    assert len([p for p in (folder / "segments").iterdir()]) == 2
+
+
+def test_removals_are_tombstones_until_the_segment_is_rewritten(tmp_path, seed_copy, settings, embedder):
+    folder = tmp_path / "kb"
+    ingest_paths([seed_copy], folder, settings, embedder)
+    kb = KnowledgeBase(folder)
+    docs = sorted(kb.documents(), key=lambda r: r["chunks"])
+    total = kb.chunk_count
+    kb.close()
+    smallest = docs[0]
+    remove_documents(folder, [smallest["id"]], embedder.name, embedder.dim)
+    kb = KnowledgeBase(folder)
+    [segment] = kb.vectors.segments
+    assert segment.deleted_rows.size == smallest["chunks"] and kb.chunk_count == total - smallest["chunks"]
+    assert not any(h.doc == smallest["file_name"] for q in QUERIES for h in HybridRetriever(kb, embedder).search(q, 50))
+    kb.close()
+    # removing most documents crosses the rewrite threshold: the segment is rewritten without them
+    remove_documents(folder, [d["id"] for d in docs[1:-1]], embedder.name, embedder.dim)
+    kb = KnowledgeBase(folder)
+    [segment] = kb.vectors.segments
+    assert segment.deleted_rows.size == 0 and kb.chunk_count == docs[-1]["chunks"]
+    assert kb.conn.execute("SELECT COUNT(*) FROM deleted_chunks").fetchone()[0] == 0
+    kb.close()
+
+
+@pytest.mark.parametrize("query", QUERIES[:2])
+def test_lexical_scores_equal_the_bm25_formula(seed_kb, query):
+    """Σ idf·tf/(tf + k1(1 − b + b·|d|/avgdl)) over the query's terms, recomputed from the stored tokens."""
+    from qa.lexical import B, K1, bm25_idf, expand, tokenize
+
+    tokens = tokenize(query)
+    rows = seed_kb.conn.execute("SELECT id, tokens FROM chunks").fetchall()
+    docs = {r["id"]: r["tokens"].split(" ") if r["tokens"] else [] for r in rows}
+    average = sum(map(len, docs.values())) / len(docs)
+    df = {t: sum(t in set(d) for d in docs.values()) for t in tokens}
+
+    def score(doc: list[str]) -> float:
+        norm = K1 * (1 - B + B * len(doc) / average)
+        return sum(bm25_idf(df[t], len(docs)) * doc.count(t) / (doc.count(t) + norm) for t in tokens if t in doc)
+
+    found = seed_kb.lexical(tokens, [], 0.0, 5, None)
+    assert found and expand(query) is not None
+    for chunk_id, value in found:
+        assert value == pytest.approx(score(docs[chunk_id]), rel=1e-4)
