@@ -486,6 +486,13 @@ def docs(
 @app.command()
 def remove(
     doc: Annotated[str, typer.Argument(help="文件名或完整路径")],
+    purge: Annotated[
+        bool,
+        typer.Option(
+            "--purge",
+            help="同时立即重写它所在的索引分段，让它的向量和词频也马上从磁盘上清除（语料很大时较慢）",
+        ),
+    ] = False,
     kb: KbOption = None,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
@@ -507,8 +514,8 @@ def remove(
             paths = "\n".join(r["path"] for r in matches)
             err.print(f"[red]错误：[/red]有多个文档名为 “{doc}”，请给出完整路径：\n{paths}", markup=True)
             raise typer.Exit(1)
-        remove_documents(folder, [matches[0]["id"]], embedder_name, dim)
-    out.print(f"已删除 {matches[0]['file_name']}")
+        remove_documents(folder, [matches[0]["id"]], embedder_name, dim, purge=purge)
+    out.print(f"已删除 {matches[0]['file_name']}" + ("，索引文件中的残留也已清除" if purge else ""))
 
 
 def main() -> None:

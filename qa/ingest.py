@@ -261,5 +261,6 @@ def store_backend(settings: dict[str, Any]) -> dict[str, str]:
     return {"backend": backend, "uri": uri}
 
 
-def remove_documents(folder: Path, doc_ids: list[int], embedder_name: str, dim: int) -> None:
-    apply_changes(folder, embedder_name, dim, [], doc_ids)
+def remove_documents(folder: Path, doc_ids: list[int], embedder_name: str, dim: int, purge: bool = False) -> None:
+    """Remove documents; ``purge`` also rewrites their segments at once (see ``apply_changes``)."""
+    apply_changes(folder, embedder_name, dim, [], doc_ids, purge=purge)

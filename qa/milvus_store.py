@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.model import Scope
+
 BATCH = 2000
 
 
@@ -65,6 +67,7 @@ class MilvusVectors:
         if not self.client.has_collection(self.chunks):
             schema = MilvusClient.create_schema(auto_id=False)
             schema.add_field("id", DataType.INT64, is_primary=True)
+            schema.add_field("article_id", DataType.INT64)  # what filters select on
             schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
             schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
             index = self.client.prepare_index_params()
@@ -90,6 +93,7 @@ class MilvusVectors:
     def insert(
         self,
         ids: np.ndarray,
+        article_ids: np.ndarray,
         vectors: np.ndarray,
         sparse: list[dict[int, float]],
         sentence_vectors: np.ndarray,
@@ -97,9 +101,11 @@ class MilvusVectors:
     ) -> None:
         for start in range(0, len(ids), BATCH):
             rows = [
-                {"id": int(i), "vector": v.tolist(), "sparse": s or {0: 1e-9}}  # Milvus refuses empty sparse rows
-                for i, v, s in zip(
+                # Milvus refuses empty sparse rows
+                {"id": int(i), "article_id": int(a), "vector": v.tolist(), "sparse": s or {0: 1e-9}}
+                for i, a, v, s in zip(
                     ids[start : start + BATCH],
+                    article_ids[start : start + BATCH],
                     vectors[start : start + BATCH],
                     sparse[start : start + BATCH],
                     strict=True,
@@ -137,16 +143,16 @@ class MilvusVectors:
     def sentence_count(self) -> int:
         return int(self.client.get_collection_stats(self.sentences)["row_count"])
 
-    def search(self, query: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def search(self, query: np.ndarray, n: int, allowed: Scope | None = None) -> list[tuple[int, float]]:
         return self._search("vector", query.astype(np.float32).tolist(), n, allowed)
 
-    def lexical(self, weights: dict[int, float], n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def lexical(self, weights: dict[int, float], n: int, allowed: Scope | None = None) -> list[tuple[int, float]]:
         return self._search("sparse", weights, n, allowed) if weights else []
 
-    def _search(self, field: str, data, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        if allowed is not None and allowed.size == 0:
+    def _search(self, field: str, data, n: int, allowed: Scope | None) -> list[tuple[int, float]]:
+        if allowed is not None and allowed.article_ids.size == 0:
             return []
-        expr = f"id in {[int(i) for i in allowed]}" if allowed is not None else ""
+        expr = f"article_id in {[int(i) for i in allowed.article_ids]}" if allowed is not None else ""
         result = self.client.search(
             self.chunks, data=[data], anns_field=field, limit=n, filter=expr, output_fields=["id"]
         )
@@ -192,13 +198,18 @@ def apply_milvus(
         SCHEMA_VERSION,
         chunk_ids_of,
         corpus_statistics,
+        first_article_id,
         insert_document,
+        needs_rebuild,
         new_chunk_ids,
         set_manifest,
         term_ids,
     )
 
     milvus = MilvusVectors(uri, collection_prefix(folder), dim)
+    fresh = needs_rebuild(manifest)  # an older layout: its collections go, every document is indexed again
+    if fresh:
+        milvus.drop()
     milvus.ensure_collections()
     next_id = int(manifest.get("next_chunk_id", 1))
     milvus.delete_from(next_id)  # rows of a write that crashed before its commit
@@ -208,14 +219,21 @@ def apply_milvus(
     new_ids, next_id_after = new_chunk_ids(additions, next_id)
 
     # corpus statistics for BM25: document frequencies in `terms`, counts in the manifest
-    df_change, docs, length = corpus_statistics(conn, manifest, additions, removals)
+    df_change, docs, length = corpus_statistics(conn, {} if fresh else manifest, additions, [] if fresh else removals)
     added_tokens = [tokens for p in additions for tokens in p.tokens]
     ids_of_terms = term_ids(conn, {t for tokens in added_tokens for t in tokens})
     average = length / docs if docs else 1.0
     sparse = [bm25_document_weights(tokens, ids_of_terms, average) for tokens in added_tokens]
+    first_article = article_id = first_article_id(conn, manifest)
+    chunk_articles = []
+    for prepared in additions:
+        for article in prepared.document.articles:
+            chunk_articles.append(np.full(len(article.chunks), article_id, dtype=np.int64))
+            article_id += 1
     empty_ids, empty_vectors = np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
     milvus.insert(
         np.concatenate([empty_ids, *new_ids]),
+        np.concatenate([empty_ids, *chunk_articles]),
         np.concatenate([empty_vectors, *(p.vectors for p in additions)]),
         sparse,
         np.concatenate([empty_vectors, *(p.sentence_vectors for p in additions)]),
@@ -224,8 +242,11 @@ def apply_milvus(
     new_generation = int(manifest.get("generation", 0)) + 1
     with conn:  # the switch
         conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
+        article_id = first_article
         for prepared, ids in zip(additions, new_ids, strict=True):
-            insert_document(conn, prepared, ids)
+            article_id = insert_document(conn, prepared, ids, article_id)
+        if fresh:
+            conn.execute("UPDATE terms SET df = 0")
         conn.executemany("UPDATE terms SET df = df + ? WHERE term = ?", [(d, t) for t, d in df_change.items()])
         conn.executemany(
             "INSERT OR IGNORE INTO pending_deletes (chunk_id) VALUES (?)", [(int(i),) for i in removed_ids]
@@ -241,6 +262,7 @@ def apply_milvus(
             schema_version=SCHEMA_VERSION,
             backend="milvus",
             store_uri=uri,
+            next_article_id=article_id,
             bm25_docs=docs,
             bm25_length=length,
         )

@@ -76,6 +76,15 @@ class Document:
 
 
 @dataclass
+class Scope:
+    """The chunks a filtered search may return, as chunk ids (the FAISS segments select on them) and
+    as their articles' ids (Milvus filters on its article_id field: a list tens of times shorter)."""
+
+    chunk_ids: Any  # np.ndarray of int64
+    article_ids: Any  # np.ndarray of int64
+
+
+@dataclass
 class Hit:
     """A chunk found by a search, with where it came from and how it scored."""
 

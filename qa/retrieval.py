@@ -11,7 +11,7 @@ import numpy as np
 
 from qa.embeddings import Embedder, EmbedderError
 from qa.lexical import expand, tokenize
-from qa.model import Hit
+from qa.model import Hit, Scope
 from qa.store import KnowledgeBase, KnowledgeBaseError
 
 # Weighted reciprocal-rank fusion. On the dev set (bench/results/retrieval_eval.txt) the USE dense leg is
@@ -167,8 +167,8 @@ class HybridRetriever:
     def retrieve(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> SearchResult:
         """Top k hits and whether anything in the corpus is relevant at all."""
         cleaned = normalise_query(query)
-        allowed = self._allowed_ids(filters) if filters else None
-        if allowed is not None and allowed.size == 0:
+        allowed = self._scope(filters) if filters else None
+        if allowed is not None and allowed.chunk_ids.size == 0:
             return SearchResult([], relevant=False)
         lexical = self._lexical(cleaned, allowed) if mode in ("hybrid", "lexical") else []
         dense = self._dense(cleaned, allowed, [c for c, _ in lexical]) if mode in ("hybrid", "dense") else []
@@ -201,16 +201,17 @@ class HybridRetriever:
         head.sort(key=lambda h: (-round(h.rerank_score, 9), h.doc, h.start))
         return head + tail
 
-    def _allowed_ids(self, filters: Filters) -> np.ndarray:
+    def _scope(self, filters: Filters) -> Scope:
         where, params = filters.sql()
         rows = self.kb.conn.execute(
-            "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id JOIN documents d ON d.id = c.doc_id"
-            f" WHERE {where}",
+            "SELECT c.id, c.article_id FROM chunks c JOIN articles a ON a.id = c.article_id"
+            f" JOIN documents d ON d.id = c.doc_id WHERE {where}",
             params,
-        )
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+        ).fetchall()
+        ids = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+        return Scope(ids[:, 0], np.unique(ids[:, 1]))
 
-    def _dense(self, query: str, allowed: np.ndarray | None, extra: list[int] = ()) -> list[tuple[int, float]]:
+    def _dense(self, query: str, allowed: Scope | None, extra: list[int] = ()) -> list[tuple[int, float]]:
         """Chunks by the mean of two cosines: the whole chunk's, and its best sentence's.
 
         A short question matches one sentence of a long passage far better than the passage as a
@@ -225,7 +226,7 @@ class HybridRetriever:
         scores = {cid: (cosine + best_sentence.get(cid, cosine)) / 2 for cid, cosine in chunk_cosine.items()}
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
-    def _lexical(self, query: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    def _lexical(self, query: str, allowed: Scope | None) -> list[tuple[int, float]]:
         return self.kb.lexical(tokenize(query), expand(query), EXPANSION_WEIGHT, self.candidates, allowed)
 
     def fetch(self, chunk_ids: list[int]) -> list[Hit]:

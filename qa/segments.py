@@ -3,10 +3,9 @@
 Each write adds one segment holding its new chunks (chunk and sentence vectors, BM25 postings)
 instead of rewriting the whole index, so adding 1% more reports costs about 1% of a full build.
 Removed chunks become tombstones (the ``deleted_chunks`` table) until their segment is rewritten.
-Segments hold adjacent chunk-id ranges, ordered by id; a log merge policy keeps them few: whenever
-MERGE_FACTOR adjacent segments are of the same size class (a power of ten), they are merged into
-one, so over its life a chunk is rewritten about log10(N) times and a query visits a handful of
-segments.
+Segments hold adjacent chunk-id ranges, ordered by id; a log merge policy keeps them few (see
+``next_merge``): MERGE_FACTOR adjacent segments of similar size are merged into one, so over its
+life a chunk is rewritten about log10(N) times and a query visits a handful of segments.
 
 Layout of ``<kb>/segments/seg-<n>/``: ids.npy (the chunk id of each row, ascending), dense.faiss,
 sentences.npy + sentence_rows.npy (see ``qa.vectors``), bm25/ (see ``qa.lexical.Postings``),
@@ -26,9 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from qa.lexical import Postings
+from qa.model import Scope
 from qa.vectors import APPROXIMATE_ABOVE, DenseVectors, chunk_index
 
-MERGE_FACTOR = 10  # adjacent segments of one size class merged at once
+MERGE_FACTOR = 10  # adjacent segments of similar size merged at once
+SIZE_RATIO = 10  # "similar size": the largest of a run at most this many times the smallest
 MAX_SEGMENTS = 20  # beyond this, the cheapest run of MERGE_FACTOR adjacent segments is merged anyway
 REWRITE_DELETED_SHARE = 0.3  # a segment with more tombstones than this is rewritten without them
 
@@ -53,22 +54,21 @@ def segment_dir(folder: Path, number: int) -> Path:
 
 
 def next_merge(segments: list[SegmentInfo]) -> list[SegmentInfo] | None:
-    """The next run of adjacent segments (ordered by first id) to merge into one, or None."""
+    """The next run of adjacent segments (ordered by first id) to merge into one, or None.
+
+    A segment with many tombstones is rewritten alone. Otherwise, among the runs of MERGE_FACTOR
+    adjacent segments of similar size (the largest at most SIZE_RATIO times the smallest), the
+    cheapest is merged; so a merge makes a segment about ten times larger than its parts, and a
+    chunk is rewritten about log10(N) times. Beyond MAX_SEGMENTS the cheapest run goes regardless.
+    """
     for segment in segments:
         if segment.deleted > REWRITE_DELETED_SHARE * segment.rows:
             return [segment]
-    classes = [len(str(max(s.live, 1))) for s in segments]
-    start = 0
-    for end in range(1, len(segments) + 1):
-        if end == len(segments) or classes[end] != classes[start]:
-            if end - start >= MERGE_FACTOR:
-                return segments[start:end]
-            start = end
-    if len(segments) > MAX_SEGMENTS:
-        totals = [sum(s.live for s in segments[i : i + MERGE_FACTOR]) for i in range(len(segments) - MERGE_FACTOR + 1)]
-        cheapest = int(np.argmin(totals))
-        return segments[cheapest : cheapest + MERGE_FACTOR]
-    return None
+    runs = [segments[i : i + MERGE_FACTOR] for i in range(len(segments) - MERGE_FACTOR + 1)]
+    similar = [r for r in runs if max(s.live for s in r) <= SIZE_RATIO * max(1, min(s.live for s in r))]
+    if not similar and len(segments) > MAX_SEGMENTS:
+        similar = runs
+    return min(similar, key=lambda r: sum(s.live for s in r)) if similar else None
 
 
 def _finish(tmp: Path, final: Path) -> None:
@@ -243,25 +243,25 @@ class SegmentSet:
             owners.append(segment.ids[rows[segment.live_mask()[rows]]])
         return np.concatenate([np.zeros(0, dtype=np.int64), *owners])
 
-    def _scoped(self, allowed: np.ndarray | None):
+    def _scoped(self, allowed: Scope | None):
         """Each segment with its allowed rows (None: all live rows), skipping segments with none."""
         for segment in self.segments:
-            rows = None if allowed is None else segment.rows_of(allowed)
+            rows = None if allowed is None else segment.rows_of(allowed.chunk_ids)
             if rows is None or rows.size:
                 yield segment, rows
 
     def _best(self, found: list[tuple[int, float]], n: int) -> list[tuple[int, float]]:
         return sorted(found, key=lambda hit: (-hit[1], hit[0]))[:n]
 
-    def search(self, query: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """The n chunks with the highest cosine (chunk vectors), restricted to ``allowed`` ids."""
+    def search(self, query: np.ndarray, n: int, allowed: Scope | None = None) -> list[tuple[int, float]]:
+        """The n chunks with the highest cosine (chunk vectors), restricted to the ``allowed`` chunks."""
         found = []
         for segment, rows in self._scoped(allowed):
             hits = segment.dense.search(query, n, rows, segment.deleted_rows)
             found.extend((int(segment.ids[row]), score) for row, score in hits)
         return self._best(found, n)
 
-    def lexical(self, weights: dict[int, float], n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def lexical(self, weights: dict[int, float], n: int, allowed: Scope | None = None) -> list[tuple[int, float]]:
         """The n chunks with the highest BM25 score for the query's term weights (see ``Postings.scores``)."""
         if not weights:
             return []

@@ -31,7 +31,7 @@ import numpy as np
 
 from qa.chunking import CHUNKER_VERSION
 from qa.lexical import Postings, bm25_idf
-from qa.model import Document
+from qa.model import Document, Scope
 from qa.practices import extract_practices
 from qa.segments import Segment, SegmentInfo, SegmentSet, merge_segments, next_merge, segment_dir, write_segment
 from qa.vectors import APPROXIMATE_ABOVE
@@ -129,8 +129,12 @@ def apply_changes(
     removals: list[int],
     approximate_above: int | None = None,
     backend: dict[str, str] | None = None,
+    purge: bool = False,
 ) -> int:
     """Replace documents ``removals`` (ids) by ``additions``; returns the new generation.
+
+    Removed chunks are tombstones until the merge policy rewrites their segment; ``purge`` rewrites
+    those segments in this write, so the removed vectors and postings leave the disk at once.
 
     ``approximate_above`` (chunks per segment above which its index is IVF) defaults to the value
     the knowledge base recorded, else ``qa.vectors.APPROXIMATE_ABOVE``. ``backend`` ({"backend": "faiss"|"milvus", "uri": ...}) applies when the knowledge base is
@@ -182,7 +186,8 @@ def apply_changes(
                 )
                 next_segment += 1
             dropped: list[SegmentInfo] = []
-            while (run := next_merge(segments)) is not None:
+            forced = [[s] for s in segments if purge and s.number in tombstones]
+            while (run := forced.pop() if forced else next_merge(segments)) is not None:
                 parts = [Segment.open(folder, s, _deleted_ids(conn, s, tombstones)) for s in run]
                 merged = merge_segments(folder, next_segment, parts, approximate_above)
                 next_segment += 1
@@ -191,11 +196,12 @@ def apply_changes(
                 dropped.extend(run)
 
             new_generation = generation + 1
+            article_id = first_article_id(conn, manifest)
             with conn:  # the switch: one transaction
                 # articles and chunks go with their document (ON DELETE CASCADE)
                 conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
                 for prepared, ids in zip(additions, new_ids, strict=True):
-                    insert_document(conn, prepared, ids)
+                    article_id = insert_document(conn, prepared, ids, article_id)
                 if fresh:
                     conn.execute("UPDATE terms SET df = 0")
                     conn.execute("DELETE FROM deleted_chunks")
@@ -215,6 +221,7 @@ def apply_changes(
                     generation=new_generation,
                     next_chunk_id=next_id,
                     next_segment=next_segment,
+                    next_article_id=article_id,
                     approximate_above=approximate_above,
                     embedder=embedder_name,
                     dim=dim,
@@ -229,6 +236,12 @@ def apply_changes(
             conn.close()
         _remove_unlisted(folder, segments)
         return new_generation
+
+
+def first_article_id(conn: sqlite3.Connection, manifest: dict[str, str]) -> int:
+    """Article ids are given out in order and never reused (Milvus filters on them)."""
+    largest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0]
+    return max(int(manifest.get("next_article_id", 1)), largest + 1)
 
 
 def new_chunk_ids(additions: list[PreparedDocument], next_id: int) -> tuple[list[np.ndarray], int]:
@@ -346,7 +359,8 @@ def term_ids(conn: sqlite3.Connection, terms: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: np.ndarray) -> None:
+def insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: np.ndarray, article_id: int) -> int:
+    """Insert the document's rows, its articles numbered from ``article_id``; returns the next article id."""
     doc = prepared.document
     cur = conn.execute(
         "INSERT INTO documents (path, file_name, format, encoding, content_hash, size, ingested_at, meta)"
@@ -365,10 +379,11 @@ def insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: n
     doc_id = cur.lastrowid
     position = 0
     for ord_, article in enumerate(doc.articles):
-        cur = conn.execute(
-            "INSERT INTO articles (doc_id, ord, title, author, place, date, text, province, city, county)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        conn.execute(
+            "INSERT INTO articles (id, doc_id, ord, title, author, place, date, text, province, city, county)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                article_id,
                 doc_id,
                 ord_,
                 article.title,
@@ -381,7 +396,6 @@ def insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: n
                 article.county,
             ),
         )
-        article_id = cur.lastrowid
         for chunk_ord, chunk in enumerate(article.chunks):
             chunk.id = int(ids[position])
             conn.execute(
@@ -402,6 +416,8 @@ def insert_document(conn: sqlite3.Connection, prepared: PreparedDocument, ids: n
             )
             position += 1
         _insert_practices(conn, article)
+        article_id += 1
+    return article_id
 
 
 def _insert_practices(conn: sqlite3.Connection, article) -> None:
@@ -491,7 +507,7 @@ class KnowledgeBase:
             )
 
     def lexical(
-        self, tokens: list[str], expansion: list[str], expansion_weight: float, n: int, allowed: np.ndarray | None
+        self, tokens: list[str], expansion: list[str], expansion_weight: float, n: int, allowed: Scope | None
     ) -> list[tuple[int, float]]:
         """The n best chunks by BM25 for the query tokens (plus thesaurus tokens at a reduced weight)."""
         return self.vectors.lexical(self._query_weights(tokens, expansion, expansion_weight), n, allowed)

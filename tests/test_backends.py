@@ -114,7 +114,7 @@ def test_milvus_leftovers_of_a_crashed_write_are_cleaned_up(tmp_path, seed_copy,
     # a writer that inserted its rows and died before committing
     orphan = MilvusVectors(settings["store"]["uri"], collection_prefix(folder), embedder.dim)
     vector = embedder.embed_documents(["孤儿段落"])
-    orphan.insert(np.array([next_id]), vector, [{1: 1.0}], vector, np.array([next_id]))
+    orphan.insert(np.array([next_id]), np.array([10**6]), vector, [{1: 1.0}], vector, np.array([next_id]))
     kb = KnowledgeBase(folder)
     assert kb.vectors.count == count + 1  # present in Milvus, invisible to search: no SQLite row
     assert all(h.chunk_id != next_id for h in HybridRetriever(kb, embedder).search("孤儿段落", 50))
