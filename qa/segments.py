@@ -289,18 +289,18 @@ class SegmentSet:
             held = (rows < len(segment.ids)) & (segment.ids[np.minimum(rows, len(segment.ids) - 1)] == ids)
             yield segment, rows[held]
 
+    def _by_chunk(self, chunk_ids: list[int], score_rows) -> dict[int, float]:
+        """``score_rows(dense, rows)`` ({row: score}) of each segment, keyed by chunk id."""
+        found: dict[int, float] = {}
+        for segment, rows in self._routed(chunk_ids):
+            for row, score in score_rows(segment.dense, rows.tolist()).items():
+                found[int(segment.ids[row])] = score
+        return found
+
     def chunk_cosines(self, chunk_ids: list[int], query: np.ndarray) -> dict[int, float]:
         """Cosine of each chunk's vector with the query."""
-        cosines: dict[int, float] = {}
-        for segment, rows in self._routed(chunk_ids):
-            for row, score in segment.dense.chunk_cosines(rows.tolist(), query).items():
-                cosines[int(segment.ids[row])] = score
-        return cosines
+        return self._by_chunk(chunk_ids, lambda dense, rows: dense.chunk_cosines(rows, query))
 
     def best_sentence(self, chunk_ids: list[int], query: np.ndarray) -> dict[int, float]:
         """The highest sentence cosine of each chunk."""
-        best: dict[int, float] = {}
-        for segment, rows in self._routed(chunk_ids):
-            for row, score in segment.dense.best_sentence(rows.tolist(), query).items():
-                best[int(segment.ids[row])] = score
-        return best
+        return self._by_chunk(chunk_ids, lambda dense, rows: dense.best_sentence(rows, query))
