@@ -113,8 +113,6 @@ class Postings:
     def merge(parts: list[tuple[Postings, np.ndarray]], folder: Path) -> None:
         """Write to ``folder`` the postings of ``parts`` (each with a boolean mask of the rows to keep),
         rows renumbered in order; one part's arrays in memory at a time besides the output."""
-        from numpy.lib.format import open_memmap
-
         size = max((p.starts.shape[0] - 1 for p, _ in parts), default=0)
         kept_per_part = []
         for postings, keep in parts:
@@ -126,8 +124,8 @@ class Postings:
         np.cumsum(total_per_term, out=starts[1:])
         folder.mkdir(parents=True, exist_ok=True)
         total = int(starts[-1])
-        rows_out = open_memmap(folder / "rows.npy", mode="w+", dtype=np.int32, shape=(total,))
-        counts_out = open_memmap(folder / "counts.npy", mode="w+", dtype=np.uint16, shape=(total,))
+        rows_out = np.empty(total, dtype=np.int32)  # 6 bytes a posting: the size of the BM25 index itself
+        counts_out = np.empty(total, dtype=np.uint16)
         before = np.zeros(size, dtype=np.int64)  # postings of each term written by earlier parts
         row_offset = 0
         lengths = []
@@ -144,9 +142,8 @@ class Postings:
             before += kept_counts
             row_offset += int(keep.sum())
             lengths.append(np.asarray(postings.lengths)[keep])
-        rows_out.flush()
-        counts_out.flush()
-        del rows_out, counts_out
+        np.save(folder / "rows.npy", rows_out, allow_pickle=False)
+        np.save(folder / "counts.npy", counts_out, allow_pickle=False)
         np.save(folder / "starts.npy", starts, allow_pickle=False)
         np.save(folder / "lengths.npy", np.concatenate([np.zeros(0, dtype=np.int32), *lengths]), allow_pickle=False)
 

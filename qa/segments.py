@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +87,15 @@ def _finish(tmp: Path, final: Path) -> None:
         os.close(dir_fd)
 
 
+@contextmanager
+def _npy_writer(path: Path, dtype, shape: tuple[int, ...]):
+    """A .npy file written block by block with plain writes (no output mapping held in memory)."""
+    with open(path, "wb") as handle:
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(handle, header)
+        yield lambda block: handle.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
+
+
 def _start(folder: Path, number: int) -> tuple[Path, Path]:
     final = segment_dir(folder, number)
     tmp = final.with_name(final.name + ".tmp")
@@ -124,8 +135,6 @@ def merge_segments(
     folder: Path, number: int, parts: list[Segment], approximate_above: int = APPROXIMATE_ABOVE
 ) -> SegmentInfo | None:
     """One segment holding the live rows of ``parts`` (adjacent, in id order); None if none are live."""
-    from numpy.lib.format import open_memmap
-
     keeps = [p.live_mask() for p in parts]
     live = sum(int(k.sum()) for k in keeps)
     if live == 0:
@@ -144,23 +153,22 @@ def merge_segments(
     faiss.write_index(index, str(tmp / "dense.faiss"))
     del vectors
 
-    # sentence vectors streamed part by part into the new file, their chunk rows renumbered
+    # sentence vectors streamed part by part into the new files, their chunk rows renumbered
     sentence_keeps = [k[np.asarray(p.dense.sentence_rows)] for p, k in zip(parts, keeps, strict=True)]
     sentences = sum(int(k.sum()) for k in sentence_keeps)
     dim = parts[0].dense.index.d
-    vectors_out = open_memmap(tmp / "sentences.npy", mode="w+", dtype=np.float16, shape=(sentences, dim))
-    rows_out = open_memmap(tmp / "sentence_rows.npy", mode="w+", dtype=np.int64, shape=(sentences,))
-    position, row_offset = 0, 0
-    for part, keep, sentence_keep in zip(parts, keeps, sentence_keeps, strict=True):
-        new_row = np.cumsum(keep) - 1 + row_offset
-        kept = int(sentence_keep.sum())
-        vectors_out[position : position + kept] = part.dense.sentence_vectors[sentence_keep]
-        rows_out[position : position + kept] = new_row[np.asarray(part.dense.sentence_rows)[sentence_keep]]
-        position += kept
-        row_offset += int(keep.sum())
-    vectors_out.flush()
-    rows_out.flush()
-    del vectors_out, rows_out
+    with (
+        _npy_writer(tmp / "sentences.npy", np.float16, (sentences, dim)) as vectors_out,
+        _npy_writer(tmp / "sentence_rows.npy", np.int64, (sentences,)) as rows_out,
+    ):
+        row_offset = 0
+        for part, keep, sentence_keep in zip(parts, keeps, sentence_keeps, strict=True):
+            new_row = np.cumsum(keep) - 1 + row_offset
+            for start in range(0, len(sentence_keep), 65536):  # bounded blocks of the mapped input
+                block = sentence_keep[start : start + 65536]
+                vectors_out(part.dense.sentence_vectors[start : start + 65536][block])
+                rows_out(new_row[np.asarray(part.dense.sentence_rows[start : start + 65536])[block]])
+            row_offset += int(keep.sum())
 
     Postings.merge([(p.postings, k) for p, k in zip(parts, keeps, strict=True)], tmp / "bm25")
     np.save(tmp / "ids.npy", ids, allow_pickle=False)
@@ -168,6 +176,26 @@ def merge_segments(
     _write_meta(tmp, info, sentences)
     _finish(tmp, final)
     return info
+
+
+def _prefetch(paths: list[Path]) -> None:
+    """Ask the kernel to read the files every query touches into the page cache, in the background:
+    they are memory-mapped, and the first queries after opening would otherwise wait on the disk."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+
+    def advise() -> None:
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+            finally:
+                os.close(fd)
+
+    threading.Thread(target=advise, name="qa-prefetch", daemon=True).start()
 
 
 class Segment:
@@ -196,6 +224,7 @@ class Segment:
             raise ValueError(f"segment {info.number} parts disagree: {parts}")
         if deleted_ids.size:
             segment.deleted_rows = np.searchsorted(segment.ids, deleted_ids)
+        _prefetch([path / "dense.faiss", *(path / "bm25").glob("*.npy")])
         return segment
 
     def live_mask(self) -> np.ndarray:
