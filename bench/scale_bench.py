@@ -486,7 +486,9 @@ def report(figures: dict, args) -> str:
             f" | {ratio} | {r['open_seconds']} | {r['first_query_ms']} |"
         )
     lines.append("\nIncremental writes: after the build, ten more writes of about 1% each (a new segment each;")
-    lines.append("the merge policy joins ten adjacent segments of similar size, so one write in ten also pays a merge):\n")
+    lines.append(
+        "the merge policy joins ten adjacent segments of similar size, so one write in ten also pays a merge):\n"
+    )
     for r in figures["sizes"]:
         lines.append(
             f"- {r['chunks']:,} chunks: build writes {r['write_seconds']} s; ten 1% writes {r['ten_adds_seconds']} s,"

@@ -480,7 +480,19 @@ def docs(
             str(r["articles"]),
             str(r["chunks"]),
         )
+    table.caption = _index_summary(knowledge_base)
     out.print(table)
+
+
+def _index_summary(knowledge_base) -> str:
+    if knowledge_base.backend == "milvus":
+        return f"索引：Milvus（{knowledge_base.manifest['store_uri']}）"
+    segments = knowledge_base.vectors.segments
+    summary = f"索引：FAISS，{len(segments)} 个分段（{knowledge_base.vectors.kind}）"
+    deleted = sum(s.deleted_rows.size for s in segments)
+    if deleted:
+        summary += f"；另有 {deleted} 个已删除分块的向量，待分段合并时清除（或 qa remove --purge）"
+    return summary
 
 
 @app.command()

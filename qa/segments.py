@@ -28,7 +28,7 @@ import numpy as np
 
 from qa.lexical import Postings
 from qa.model import Scope
-from qa.vectors import APPROXIMATE_ABOVE, DenseVectors, chunk_index
+from qa.vectors import APPROXIMATE_ABOVE, DenseVectors, empty_chunk_index, training_rows
 
 MERGE_FACTOR = 10  # adjacent segments of similar size merged at once
 SIZE_RATIO = 10  # "similar size": the largest of a run at most this many times the smallest
@@ -117,11 +117,11 @@ def write_segment(
     sentence_vectors: np.ndarray,
     sentence_rows: np.ndarray,
     postings: Postings,
-    approximate_above: int = APPROXIMATE_ABOVE,
+    ivf_above: int = APPROXIMATE_ABOVE,
 ) -> SegmentInfo:
     """A new segment from one write's chunks (``ids`` ascending, one vector and posting row each)."""
     tmp, final = _start(folder, number)
-    dense = DenseVectors.build(vectors, sentence_vectors, sentence_rows, approximate_above)
+    dense = DenseVectors.build(vectors, sentence_vectors, sentence_rows, ivf_above)
     dense.save(tmp)
     postings.save(tmp / "bm25")
     np.save(tmp / "ids.npy", np.asarray(ids, dtype=np.int64), allow_pickle=False)
@@ -132,7 +132,7 @@ def write_segment(
 
 
 def merge_segments(
-    folder: Path, number: int, parts: list[Segment], approximate_above: int = APPROXIMATE_ABOVE
+    folder: Path, number: int, parts: list[Segment], ivf_above: int = APPROXIMATE_ABOVE
 ) -> SegmentInfo | None:
     """One segment holding the live rows of ``parts`` (adjacent, in id order); None if none are live."""
     keeps = [p.live_mask() for p in parts]
@@ -141,22 +141,33 @@ def merge_segments(
         return None
     tmp, final = _start(folder, number)
     ids = np.concatenate([p.ids[k] for p, k in zip(parts, keeps, strict=True)])
-    vectors = np.empty((live, parts[0].dense.index.d), dtype=np.float32)
-    position = 0
-    for part, keep in zip(parts, keeps, strict=True):
-        kept = int(keep.sum())
-        vectors[position : position + kept] = part.dense.chunk_vectors()[keep]
-        position += kept
+    dim = parts[0].dense.index.d
+
+    def live_vectors():  # one part's live chunk vectors at a time: the merged matrix is never built
+        for part, keep in zip(parts, keeps, strict=True):
+            yield part.dense.chunk_vectors()[keep]
+
+    training = None
+    if live > ivf_above:
+        wanted, offset, picked = training_rows(live), 0, []
+        for block in live_vectors():
+            inside = wanted[(wanted >= offset) & (wanted < offset + len(block))]
+            picked.append(block[inside - offset])
+            offset += len(block)
+        training = np.vstack(picked)
+    index = empty_chunk_index(dim, live, ivf_above, training)
+    del training
+    for block in live_vectors():
+        index.add(block)
     import faiss
 
-    index = chunk_index(vectors, approximate_above)
     faiss.write_index(index, str(tmp / "dense.faiss"))
-    del vectors
+    kind = "ivf" if hasattr(index, "nprobe") else "flat"
+    del index
 
     # sentence vectors streamed part by part into the new files, their chunk rows renumbered
     sentence_keeps = [k[np.asarray(p.dense.sentence_rows)] for p, k in zip(parts, keeps, strict=True)]
     sentences = sum(int(k.sum()) for k in sentence_keeps)
-    dim = parts[0].dense.index.d
     with (
         _npy_writer(tmp / "sentences.npy", np.float16, (sentences, dim)) as vectors_out,
         _npy_writer(tmp / "sentence_rows.npy", np.int64, (sentences,)) as rows_out,
@@ -172,7 +183,7 @@ def merge_segments(
 
     Postings.merge([(p.postings, k) for p, k in zip(parts, keeps, strict=True)], tmp / "bm25")
     np.save(tmp / "ids.npy", ids, allow_pickle=False)
-    info = SegmentInfo(number, int(ids[0]), live, 0, "ivf" if hasattr(index, "nprobe") else "flat")
+    info = SegmentInfo(number, int(ids[0]), live, 0, kind)
     _write_meta(tmp, info, sentences)
     _finish(tmp, final)
     return info

@@ -34,7 +34,7 @@ from qa.lexical import Postings, bm25_idf
 from qa.model import Document, Scope
 from qa.practices import extract_practices
 from qa.segments import Segment, SegmentInfo, SegmentSet, merge_segments, next_merge, segment_dir, write_segment
-from qa.vectors import APPROXIMATE_ABOVE
+from qa.vectors import APPROXIMATE_ABOVE, ivf_threshold
 
 # Bumped when the stored layout or the chunking changes: ingest then rebuilds from the source files.
 SCHEMA_VERSION = 4
@@ -136,8 +136,9 @@ def apply_changes(
     Removed chunks are tombstones until the merge policy rewrites their segment; ``purge`` rewrites
     those segments in this write, so the removed vectors and postings leave the disk at once.
 
-    ``approximate_above`` (chunks per segment above which its index is IVF) defaults to the value
-    the knowledge base recorded, else ``qa.vectors.APPROXIMATE_ABOVE``. ``backend`` ({"backend": "faiss"|"milvus", "uri": ...}) applies when the knowledge base is
+    ``approximate_above`` (the knowledge-base size beyond which large segments are IVF, see
+    ``qa.vectors.ivf_threshold``) defaults to the value the knowledge base recorded, else
+    ``qa.vectors.APPROXIMATE_ABOVE``. ``backend`` ({"backend": "faiss"|"milvus", "uri": ...}) applies when the knowledge base is
     created; afterwards the one recorded in the manifest is used."""
     with write_lock(folder):
         conn = connect(folder)
@@ -170,6 +171,7 @@ def apply_changes(
                 approximate_above = int(manifest.get("approximate_above", APPROXIMATE_ABOVE))
             next_segment = int(manifest.get("next_segment", 1))
             tokens = [t for p in additions for t in p.tokens]
+            ivf_above = ivf_threshold(sum(s.live for s in segments) + len(tokens), approximate_above)
             if tokens:
                 postings = Postings.build(tokens, term_ids(conn, {t for chunk in tokens for t in chunk}))
                 segments.append(
@@ -181,7 +183,7 @@ def apply_changes(
                         np.concatenate([p.sentence_vectors for p in additions]),
                         _sentence_rows(additions),
                         postings,
-                        approximate_above,
+                        ivf_above,
                     )
                 )
                 next_segment += 1
@@ -189,7 +191,7 @@ def apply_changes(
             forced = [[s] for s in segments if purge and s.number in tombstones]
             while (run := forced.pop() if forced else next_merge(segments)) is not None:
                 parts = [Segment.open(folder, s, _deleted_ids(conn, s, tombstones)) for s in run]
-                merged = merge_segments(folder, next_segment, parts, approximate_above)
+                merged = merge_segments(folder, next_segment, parts, ivf_above)
                 next_segment += 1
                 at = segments.index(run[0])
                 segments[at : at + len(run)] = [merged] if merged else []

@@ -6,8 +6,9 @@ Search runs over the chunk vectors only; sentence vectors re-score the candidate
 score is the mean of its own cosine and its best sentence's), so a query costs one chunk search
 plus a few hundred small dot products whatever the corpus size.
 
-The chunk index is exact (flat inner product) up to ``approximate_above`` chunks and IVF above it
-(lists = 4·√N, ``nprobe`` lists searched per query); the kind is recorded with the segment.
+The chunk index is exact (flat inner product) while the knowledge base holds at most
+``approximate_above`` chunks; beyond that, segments of more than MIN_IVF_ROWS are IVF (lists = 4·√N,
+``nprobe`` lists searched per query). The kind is recorded with the segment.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 APPROXIMATE_ABOVE = 200_000
+MIN_IVF_ROWS = 10_000  # smaller segments stay flat: scanning them costs about a millisecond each
 NPROBE = 32
 
 
@@ -31,21 +33,41 @@ def _random_access(array: np.ndarray) -> None:
         handle.madvise(mmap.MADV_RANDOM)
 
 
-def chunk_index(vectors: np.ndarray, approximate_above: int = APPROXIMATE_ABOVE):
-    """A FAISS inner-product index over ``vectors`` (row i under id i): flat, or IVF above the threshold."""
+def ivf_threshold(total_chunks: int, approximate_above: int = APPROXIMATE_ABOVE) -> int:
+    """Rows above which a segment's chunk index is IVF. While the whole knowledge base is at most
+    ``approximate_above`` chunks, exact search over all of it is fast enough and every segment is flat;
+    beyond that, every segment of more than MIN_IVF_ROWS is IVF, so a query scans no large flat segment."""
+    return approximate_above if total_chunks <= approximate_above else min(approximate_above, MIN_IVF_ROWS)
+
+
+def ivf_lists(count: int) -> int:
+    return max(1, int(4 * math.sqrt(count)))
+
+
+def training_rows(count: int) -> np.ndarray:
+    """Positions of the vectors an IVF index of ``count`` vectors is trained on (64 per list)."""
+    return np.sort(np.random.default_rng(0).choice(count, min(count, 64 * ivf_lists(count)), replace=False))
+
+
+def empty_chunk_index(dim: int, count: int, threshold: int, training: np.ndarray | None = None):
+    """An empty FAISS inner-product index for ``count`` vectors: flat, or IVF (trained on ``training``)
+    when ``count`` is above ``threshold``. Vectors are then added in row order (row i under id i)."""
     import faiss
 
+    if count <= threshold:
+        return faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, ivf_lists(count), faiss.METRIC_INNER_PRODUCT)
+    index.train(np.ascontiguousarray(training, dtype=np.float32))
+    index.set_direct_map_type(faiss.DirectMap.Array)  # reconstruct by row
+    index.nprobe = NPROBE
+    return index
+
+
+def chunk_index(vectors: np.ndarray, threshold: int = APPROXIMATE_ABOVE):
+    """A FAISS index over ``vectors`` (row i under id i): flat, or IVF above ``threshold`` rows."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     count, dim = vectors.shape
-    if count <= approximate_above:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        lists = max(1, int(4 * math.sqrt(count)))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-        sample = np.random.default_rng(0).choice(count, min(count, 64 * lists), replace=False)
-        index.train(vectors[np.sort(sample)])
-        index.set_direct_map_type(faiss.DirectMap.Array)  # reconstruct by row
-        index.nprobe = NPROBE
+    index = empty_chunk_index(dim, count, threshold, vectors[training_rows(count)] if count > threshold else None)
     for start in range(0, count, 65536):
         index.add(vectors[start : start + 65536])
     return index
@@ -67,14 +89,14 @@ class DenseVectors:
         vectors: np.ndarray,
         sentence_vectors: np.ndarray,
         sentence_rows: np.ndarray,
-        approximate_above: int = APPROXIMATE_ABOVE,
+        ivf_above: int = APPROXIMATE_ABOVE,
     ) -> DenseVectors:
         sentence_vectors = np.asarray(sentence_vectors, dtype=np.float16)
         sentence_rows = np.asarray(sentence_rows, dtype=np.int64)
         if np.any(np.diff(sentence_rows) < 0):  # ingest writes them in order; anything else is sorted
             order = np.argsort(sentence_rows, kind="stable")
             sentence_vectors, sentence_rows = sentence_vectors[order], sentence_rows[order]
-        return cls(chunk_index(vectors, approximate_above), sentence_vectors, sentence_rows)
+        return cls(chunk_index(vectors, ivf_above), sentence_vectors, sentence_rows)
 
     @classmethod
     def load(cls, folder: Path, nprobe: int = NPROBE) -> DenseVectors:

@@ -64,6 +64,8 @@ def test_ingest_search_docs_remove(tmp_path):
     qa("remove", target, index_dir=index_dir)
     hits = json.loads(qa("search", "5岗20级", "--json", "-k", "20", index_dir=index_dir).stdout)["hits"]
     assert all(h["doc"] != target for h in hits)
+    listing = qa("docs", index_dir=index_dir).stdout
+    assert "4 个文档" in listing and "个分段" in listing
 
 
 def test_missing_knowledge_base_is_a_clear_error(tmp_path):

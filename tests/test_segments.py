@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import qa.segments as segments
+import qa.vectors as vectors
 from qa.ingest import ingest_paths, remove_documents
 from qa.lexical import K1, B, Postings, bm25_idf, tokenize
 from qa.retrieval import HybridRetriever
@@ -152,4 +153,26 @@ def test_purge_rewrites_the_segment_at_once(tmp_path, seed_copy, settings, embed
     assert segment.info.number != before and segment.deleted_rows.size == 0
     assert not (folder / "segments" / f"seg-{before}").exists()  # the old files are gone from disk
     assert len(segment.ids) == kb.chunk_count
+    kb.close()
+
+
+def test_ivf_threshold():
+    assert vectors.ivf_threshold(150_000, 200_000) == 200_000  # small knowledge base: all exact
+    assert vectors.ivf_threshold(250_000, 200_000) == vectors.MIN_IVF_ROWS  # large: every big segment IVF
+
+
+def test_merges_build_ivf_segments_once_the_knowledge_base_is_large(
+    tmp_path, seed_copy, settings, embedder, monkeypatch
+):
+    monkeypatch.setattr(segments, "MERGE_FACTOR", 3)
+    monkeypatch.setattr(vectors, "MIN_IVF_ROWS", 10)
+    settings["index"]["approximate_above"] = 40  # the seeds have about 90 chunks
+    folder = tmp_path / "kb"
+    for f in sorted(seed_copy.glob("*.txt")):
+        ingest_paths([f], folder, settings, embedder)
+    kb = KnowledgeBase(folder)
+    merged = [s for s in kb.vectors.segments if s.info.number > len(list(seed_copy.glob("*.txt")))]
+    assert merged and all(s.info.dense_index == "ivf" for s in merged if s.info.rows > 10)
+    [top] = HybridRetriever(kb, embedder).search("5岗20级薪酬增长机制", k=1)
+    assert "5岗20级" in top.text
     kb.close()

@@ -35,8 +35,8 @@ def test_ivf_finds_what_flat_finds():
     vectors = centres[rng.integers(0, 50, 3000)] + 0.3 * rng.standard_normal((3000, 64), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     no_sentences = (np.zeros((0, 64), dtype=np.float32), np.zeros(0, dtype=np.int64))
-    flat = DenseVectors.build(vectors, *no_sentences, approximate_above=10**9)
-    ivf = DenseVectors.build(vectors, *no_sentences, approximate_above=1000)
+    flat = DenseVectors.build(vectors, *no_sentences, ivf_above=10**9)
+    ivf = DenseVectors.build(vectors, *no_sentences, ivf_above=1000)
     assert flat.kind == "flat" and ivf.kind == "ivf"
     recall = []
     for q in vectors[:50]:
