@@ -167,7 +167,7 @@ def step_build(folder: Path, n_chunks: int, approximate_above: int) -> dict:
         "add_chunks": sum(len(a.chunks) for d in extra for a in d.articles),
         "data_rss_mb": data_rss,
         "build_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "build_peak_anon_mb": max(sampler.stop(), *write_peaks),
+        "build_peak_anon_mb": sampler.stop(),
         "store_write_peak_over_input_mb": max(write_peaks),
         "disk_mb": round(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20),
         "disk_breakdown_mb": disk_breakdown(folder),
@@ -278,19 +278,21 @@ class PeakSampler:
     def __init__(self) -> None:
         import threading
 
-        self.peak, self.running = 0, True
+        self.peak, self.overall, self.running = 0, 0, True
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         while self.running:
             self.peak = max(self.peak, _rss_mb("RssAnon"))
+            self.overall = max(self.overall, self.peak)
             time.sleep(0.02)
 
     def stop(self) -> int:
+        """The peak since the sampler started."""
         self.running = False
         self.thread.join()
-        return self.peak
+        return self.overall
 
     def restart(self) -> int:
         """The peak since the last restart; sampling goes on from the current level."""
