@@ -192,17 +192,14 @@ def apply_milvus(
     manifest: dict[str, str],
 ) -> int:
     """The Milvus write of qa.store.apply_changes: insert new rows, commit SQLite, then delete the removed rows."""
-    from qa.chunking import CHUNKER_VERSION
     from qa.lexical import bm25_document_weights
     from qa.store import (
-        SCHEMA_VERSION,
         chunk_ids_of,
+        commit_rows,
         corpus_statistics,
         first_article_id,
-        insert_document,
         needs_rebuild,
         new_chunk_ids,
-        set_manifest,
         term_ids,
     )
 
@@ -241,28 +238,24 @@ def apply_milvus(
     )
     new_generation = int(manifest.get("generation", 0)) + 1
     with conn:  # the switch
-        conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
-        article_id = first_article
-        for prepared, ids in zip(additions, new_ids, strict=True):
-            article_id = insert_document(conn, prepared, ids, article_id)
-        if fresh:
-            conn.execute("UPDATE terms SET df = 0")
-        conn.executemany("UPDATE terms SET df = df + ? WHERE term = ?", [(d, t) for t, d in df_change.items()])
         conn.executemany(
             "INSERT OR IGNORE INTO pending_deletes (chunk_id) VALUES (?)", [(int(i),) for i in removed_ids]
         )
-        set_manifest(
+        commit_rows(
             conn,
+            additions,
+            new_ids,
+            removals,
+            first_article,
+            df_change,
+            fresh,
             generation=new_generation,
             next_chunk_id=next_id_after,
             embedder=embedder_name,
             dim=dim,
-            chunker_version=CHUNKER_VERSION,
             dense_index="milvus",
-            schema_version=SCHEMA_VERSION,
             backend="milvus",
             store_uri=uri,
-            next_article_id=article_id,
             bm25_docs=docs,
             bm25_length=length,
         )

@@ -200,14 +200,8 @@ def apply_changes(
             new_generation = generation + 1
             article_id = first_article_id(conn, manifest)
             with conn:  # the switch: one transaction
-                # articles and chunks go with their document (ON DELETE CASCADE)
-                conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
-                for prepared, ids in zip(additions, new_ids, strict=True):
-                    article_id = insert_document(conn, prepared, ids, article_id)
                 if fresh:
-                    conn.execute("UPDATE terms SET df = 0")
                     conn.execute("DELETE FROM deleted_chunks")
-                conn.executemany("UPDATE terms SET df = df + ? WHERE term = ?", [(d, t) for t, d in df_change.items()])
                 conn.executemany(
                     "INSERT INTO deleted_chunks (chunk_id, segment) VALUES (?, ?)",
                     [(int(c), number) for number, ids in tombstones.items() for c in ids],
@@ -218,18 +212,21 @@ def apply_changes(
                     "INSERT INTO segments (number, first_id, rows, deleted, dense_index) VALUES (?, ?, ?, ?, ?)",
                     [(s.number, s.first_id, s.rows, s.deleted, s.dense_index) for s in segments],
                 )
-                set_manifest(
+                commit_rows(
                     conn,
+                    additions,
+                    new_ids,
+                    removals,
+                    article_id,
+                    df_change,
+                    fresh,
                     generation=new_generation,
                     next_chunk_id=next_id,
                     next_segment=next_segment,
-                    next_article_id=article_id,
                     approximate_above=approximate_above,
                     embedder=embedder_name,
                     dim=dim,
-                    chunker_version=CHUNKER_VERSION,
                     dense_index=SegmentSet.summary_kind(s.dense_index for s in segments),
-                    schema_version=SCHEMA_VERSION,
                     backend="faiss",
                     bm25_docs=docs,
                     bm25_length=length,
@@ -238,6 +235,31 @@ def apply_changes(
             conn.close()
         _remove_unlisted(folder, segments)
         return new_generation
+
+
+def commit_rows(
+    conn: sqlite3.Connection,
+    additions: list[PreparedDocument],
+    new_ids: list[np.ndarray],
+    removals: list[int],
+    article_id: int,
+    df_change: dict[str, int],
+    fresh: bool,
+    **manifest: object,
+) -> None:
+    """The row changes every write commits, inside the caller's transaction (either backend): replaced
+    documents deleted, new ones inserted with articles numbered from ``article_id``, BM25 document
+    frequencies (reset first when ``fresh``), and the manifest."""
+    # articles and chunks go with their document (ON DELETE CASCADE)
+    conn.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in removals])
+    for prepared, ids in zip(additions, new_ids, strict=True):
+        article_id = insert_document(conn, prepared, ids, article_id)
+    if fresh:
+        conn.execute("UPDATE terms SET df = 0")
+    conn.executemany("UPDATE terms SET df = df + ? WHERE term = ?", [(d, t) for t, d in df_change.items()])
+    set_manifest(
+        conn, next_article_id=article_id, chunker_version=CHUNKER_VERSION, schema_version=SCHEMA_VERSION, **manifest
+    )
 
 
 def first_article_id(conn: sqlite3.Connection, manifest: dict[str, str]) -> int:
@@ -469,9 +491,7 @@ class KnowledgeBase:
         try:
             self.manifest = read_manifest(self.conn)
             segments = list_segments(self.conn)
-            deleted: dict[int, list[int]] = {}
-            for number, chunk_id in self.conn.execute("SELECT segment, chunk_id FROM deleted_chunks ORDER BY chunk_id"):
-                deleted.setdefault(number, []).append(chunk_id)
+            deleted = {s.number: _deleted_ids(self.conn, s, {}) for s in segments}
             count = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         finally:
             self.conn.execute("COMMIT")
@@ -488,7 +508,7 @@ class KnowledgeBase:
         if self.backend == "milvus":
             self._open_milvus(count)
             return
-        opened = [Segment.open(folder, s, np.asarray(deleted.get(s.number, []), dtype=np.int64)) for s in segments]
+        opened = [Segment.open(folder, s, deleted[s.number]) for s in segments]
         docs = int(self.manifest.get("bm25_docs", 0))
         self.vectors = SegmentSet(opened, int(self.manifest.get("bm25_length", 0)) / max(docs, 1))
         if self.vectors.count != count:
