@@ -86,7 +86,7 @@ def ivf_recall(folder: Path, embedder) -> dict:
     from qa.vectors import NPROBE, chunk_index, ivf_lists
 
     kb = KnowledgeBase(folder)
-    matrix = np.vstack([s.dense.chunk_vectors()[s.live_mask()] for s in kb.vectors.segments])
+    _, matrix = kb.vectors.chunk_vectors()
     kb.close()
     exact, approximate = chunk_index(matrix, len(matrix)), chunk_index(matrix, 0)
     recall = []

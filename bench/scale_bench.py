@@ -244,7 +244,7 @@ def step_query(folder: Path, queries: int) -> dict:
         for s in kb.vectors.segments
     ]
     n = kb.vectors.count
-    ids, matrix = all_chunk_vectors(kb)
+    ids, matrix = kb.vectors.chunk_vectors()
     if "ivf" in kb.vectors.kind:  # exact search over the same vectors, for recall and the floor
         flat = faiss.IndexFlatIP(DIM)
         flat.add(matrix)
@@ -308,16 +308,6 @@ def _rss_mb(field: str = "VmRSS") -> int:
     return -1
 
 
-def all_chunk_vectors(kb) -> tuple[np.ndarray, np.ndarray]:
-    """Every live chunk id and vector of a knowledge base, in segment order."""
-    ids, vectors = [], []
-    for segment in kb.vectors.segments:
-        keep = segment.live_mask()
-        ids.append(segment.ids[keep])
-        vectors.append(segment.dense.chunk_vectors()[keep])
-    return np.concatenate(ids), np.vstack(vectors)
-
-
 def step_langchain(folder: Path, queries: int) -> dict:
     """langchain's FAISS vector store against our chunk vectors on the same 100k vectors."""
     from langchain_community.vectorstores import FAISS
@@ -326,7 +316,7 @@ def step_langchain(folder: Path, queries: int) -> dict:
     from qa.store import KnowledgeBase
 
     kb = KnowledgeBase(folder)
-    ids, vectors = all_chunk_vectors(kb)
+    ids, vectors = kb.vectors.chunk_vectors()
     n = len(ids)
     text_of = dict(kb.conn.execute("SELECT id, text FROM chunks"))
     texts = [text_of[int(i)] for i in ids]

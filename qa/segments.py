@@ -144,8 +144,8 @@ def merge_segments(
     dim = parts[0].dense.index.d
 
     def live_vectors():  # one part's live chunk vectors at a time: the merged matrix is never built
-        for part, keep in zip(parts, keeps, strict=True):
-            yield part.dense.chunk_vectors()[keep]
+        for part in parts:
+            yield part.live_vectors()
 
     training = None
     if live > ivf_above:
@@ -243,10 +243,19 @@ class Segment:
         keep[self.deleted_rows] = False
         return keep
 
+    def live_vectors(self) -> np.ndarray:
+        """The chunk vectors of the live rows, in row order."""
+        return self.dense.chunk_vectors()[self.live_mask()]
+
+    def held_rows(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Rows of those ``chunk_ids`` that this segment holds (deleted or not)."""
+        rows = np.searchsorted(self.ids, chunk_ids)
+        held = (rows < len(self.ids)) & (self.ids[np.minimum(rows, len(self.ids) - 1)] == chunk_ids)
+        return rows[held]
+
     def rows_of(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Rows of those ``chunk_ids`` that this segment holds and has not deleted."""
-        present = chunk_ids[np.isin(chunk_ids, self.ids)]
-        return np.setdiff1d(np.searchsorted(self.ids, present), self.deleted_rows)
+        return np.setdiff1d(self.held_rows(chunk_ids), self.deleted_rows)
 
 
 class SegmentSet:
@@ -273,7 +282,12 @@ class SegmentSet:
 
     @property
     def sentence_count(self) -> int:
-        return sum(int(s.live_mask()[np.asarray(s.dense.sentence_rows)].sum()) for s in self.segments)
+        return int(self.sentence_chunk_ids().size)
+
+    def chunk_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every live chunk id and its vector, in id order (for checks and benchmarks)."""
+        ids = [s.ids[s.live_mask()] for s in self.segments]
+        return np.concatenate([np.zeros(0, dtype=np.int64), *ids]), np.vstack([s.live_vectors() for s in self.segments])
 
     def sentence_chunk_ids(self) -> np.ndarray:
         """The chunk id of every live sentence vector, ascending (for consistency checks)."""
@@ -324,10 +338,7 @@ class SegmentSet:
         owner = np.searchsorted(self.first_ids, wanted, side="right") - 1
         for position in np.unique(owner[owner >= 0]):
             segment = self.segments[position]
-            ids = wanted[owner == position]
-            rows = np.searchsorted(segment.ids, ids)
-            held = (rows < len(segment.ids)) & (segment.ids[np.minimum(rows, len(segment.ids) - 1)] == ids)
-            yield segment, rows[held]
+            yield segment, segment.held_rows(wanted[owner == position])
 
     def _by_chunk(self, chunk_ids: list[int], score_rows) -> dict[int, float]:
         """``score_rows(dense, rows)`` ({row: score}) of each segment, keyed by chunk id."""
