@@ -94,7 +94,7 @@ class Postings:
         ``weights`` maps term ids to the query-side weight (idf, times the thesaurus weight)."""
         scores = np.zeros(self.row_count, dtype=np.float32)
         if self._norm is None or self._norm[0] != average_length:
-            norm = K1 * ((1 - B) + B * np.asarray(self.lengths, dtype=np.float32) / max(average_length, 1e-9))
+            norm = length_norm(np.asarray(self.lengths, dtype=np.float32), average_length)
             self._norm = (average_length, norm.astype(np.float32))
         norm = self._norm[1]
         size = self.starts.shape[0] - 1
@@ -173,8 +173,13 @@ def bm25_document_weights(tokens: list[str], term_ids: dict[str, int], average_l
     counts: dict[str, int] = {}
     for t in tokens:
         counts[t] = counts.get(t, 0) + 1
-    norm = K1 * ((1 - B) + B * len(tokens) / max(average_length, 1e-9))
+    norm = length_norm(len(tokens), average_length)
     return {term_ids[t]: tf / (norm + tf) for t, tf in counts.items()}
+
+
+def length_norm(length, average_length: float):
+    """BM25's length normalisation k1·(1 − b + b·|d|/avgdl), for one length or an array of them."""
+    return K1 * ((1 - B) + B * length / max(average_length, 1e-9))
 
 
 def bm25_idf(df: int, n_docs: int) -> float:
