@@ -11,7 +11,6 @@ ingest.json and ingest.md to the results folder.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import platform
 import random
@@ -26,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.config import DEFAULTS  # noqa: E402
 from qa.embeddings import UseEmbedder  # noqa: E402
-from qa.ingest import ingest_paths, parse_file  # noqa: E402
+from qa.ingest.pipeline import ingest_paths, parse_file  # noqa: E402
+from qa.settings import Settings  # noqa: E402
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
 PLACE_CHARS = "安平兴宁和丰清河山阳泉林江川石桥云台城新华东西南北中"
@@ -36,7 +35,7 @@ PLACE_CHARS = "安平兴宁和丰清河山阳泉林江川石桥云台城新华�
 
 def generate(out: Path, n_reports: int, seed: int = 7) -> int:
     rng = random.Random(seed)
-    articles = [a for p in sorted((ROOT / "seeds").glob("*.txt")) for a in parse_file(p, DEFAULTS).articles]
+    articles = [a for p in sorted((ROOT / "seeds").glob("*.txt")) for a in parse_file(p, Settings()).articles]
     articles = [a for a in articles if len(a.chunks) >= 3]
     out.mkdir(parents=True, exist_ok=True)
     total_chars = 0
@@ -81,9 +80,9 @@ def ivf_recall(folder: Path, embedder) -> dict:
     generated vectors, this is the check on real ones."""
     import numpy as np
 
-    from qa.evaluation import load_questions
-    from qa.store import KnowledgeBase
-    from qa.vectors import NPROBE, chunk_index, ivf_lists
+    from qa.index.knowledge_base import KnowledgeBase
+    from qa.index.vectors import NPROBE, chunk_index, ivf_lists
+    from qa.search.evaluation import load_questions
 
     kb = KnowledgeBase(folder)
     _, matrix = kb.vectors.chunk_vectors()
@@ -111,17 +110,16 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     try:
         chars = generate(work / "corpus", args.reports)
-        settings = copy.deepcopy(DEFAULTS)
-        settings["index_dir"] = str(work / "index")
+        settings = Settings(index_dir=str(work / "index"))
         embedder = TimedEmbedder(UseEmbedder())
         embedder.embed_documents(["预热"])  # model load is a one-off, not throughput
         embedder.seconds = 0.0
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
-        results = ingest_paths([work / "corpus"], Path(settings["index_dir"]) / "default", settings, embedder)
+        results = ingest_paths([work / "corpus"], Path(settings.index_dir) / "default", settings, embedder)
         total = time.perf_counter() - start
         start = time.perf_counter()
-        again = ingest_paths([work / "corpus"], Path(settings["index_dir"]) / "default", settings, embedder)
+        again = ingest_paths([work / "corpus"], Path(settings.index_dir) / "default", settings, embedder)
         unchanged = time.perf_counter() - start
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         chunks = sum(r.chunks for r in results)
@@ -142,7 +140,7 @@ def main() -> None:
             "index_size_mb": round(index_mb, 1),
             "reingest_unchanged_seconds": round(unchanged, 2),
             "reingest_unchanged_statuses": sorted({r.status for r in again}),
-            **ivf_recall(Path(settings["index_dir"]) / "default", embedder),
+            **ivf_recall(Path(settings.index_dir) / "default", embedder),
             "machine": f"{platform.machine()}, {platform.python_version()}, cores={__import__('os').cpu_count()}",
         }
     finally:

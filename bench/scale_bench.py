@@ -52,15 +52,15 @@ def _centres() -> np.ndarray:
 def parsed_documents(n_chunks: int, work: Path) -> list:
     """Parsed generated documents with about n_chunks chunks in all (at most 100k; larger sizes repeat them)."""
     from bench.ingest_bench import generate
-    from qa.config import DEFAULTS
-    from qa.ingest import parse_file
+    from qa.ingest.pipeline import parse_file
+    from qa.settings import Settings
 
     docs, total, batch = [], 0, 0
     while total < n_chunks:
         folder = work / f"corpus{batch}"
         generate(folder, 500, seed=batch)
         for path in sorted(folder.glob("*.txt")):
-            doc = parse_file(path, DEFAULTS)
+            doc = parse_file(path, Settings())
             docs.append(doc)
             total += sum(len(a.chunks) for a in doc.articles)
             if total >= n_chunks:
@@ -85,10 +85,9 @@ _TOKENS: dict[str, list[list[str]]] = {}  # a repeated document has the same tok
 
 
 def prepare(docs: list, rng: np.random.Generator, centres: np.ndarray) -> list:
-    from qa.chunking import sentences
-    from qa.ingest import embedding_text
-    from qa.lexical import tokenize
-    from qa.store import PreparedDocument
+    from qa.ingest.pipeline import embedding_text
+    from qa.model import PreparedDocument
+    from qa.text import sentences, tokenize
 
     cache = _TOKENS
     prepared = []
@@ -115,7 +114,8 @@ def prepare(docs: list, rng: np.random.Generator, centres: np.ndarray) -> list:
 
 def step_build(folder: Path, n_chunks: int, approximate_above: int) -> dict:
     """Build in writes of at most 100k chunks (as reports arrive in batches), then add 1% more ten times."""
-    from qa.store import KnowledgeBase, apply_changes
+    from qa.index.knowledge_base import KnowledgeBase
+    from qa.index.writer import write_changes
 
     work = folder.parent / f"text-{n_chunks}"
     start = time.perf_counter()
@@ -136,7 +136,7 @@ def step_build(folder: Path, n_chunks: int, approximate_above: int) -> dict:
         before = _rss_mb("RssAnon")  # the benchmark's input, held while the store writes
         sampler.restart()
         start = time.perf_counter()
-        apply_changes(folder, NAME, DIM, prepared, [], approximate_above)
+        write_changes(folder, NAME, DIM, prepared, [], approximate_above)
         write_seconds.append(time.perf_counter() - start)
         write_peaks.append(sampler.restart() - before)
         del prepared
@@ -146,7 +146,7 @@ def step_build(folder: Path, n_chunks: int, approximate_above: int) -> dict:
     for add in range(10):
         prepared = prepare(repeated(extra, 1000 + add) if add else extra, rng, centres)
         start = time.perf_counter()
-        apply_changes(folder, NAME, DIM, prepared, [], approximate_above)
+        write_changes(folder, NAME, DIM, prepared, [], approximate_above)
         add_seconds.append(time.perf_counter() - start)
     shutil.rmtree(work, ignore_errors=True)
     kb = KnowledgeBase(folder)
@@ -197,9 +197,10 @@ def disk_breakdown(folder: Path) -> dict[str, int]:
 def step_query(folder: Path, queries: int) -> dict:
     import faiss
 
-    from qa.evaluation import load_questions
-    from qa.retrieval import HybridRetriever, normalise_query
-    from qa.store import KnowledgeBase
+    from qa.index.knowledge_base import KnowledgeBase
+    from qa.search.evaluation import load_questions
+    from qa.search.hybrid import HybridRetriever
+    from qa.search.query import normalise_query
 
     start = time.perf_counter()
     kb = KnowledgeBase(folder)
@@ -313,7 +314,7 @@ def step_langchain(folder: Path, queries: int) -> dict:
     from langchain_community.vectorstores import FAISS
     from langchain_core.embeddings import Embeddings
 
-    from qa.store import KnowledgeBase
+    from qa.index.knowledge_base import KnowledgeBase
 
     kb = KnowledgeBase(folder)
     ids, vectors = kb.vectors.chunk_vectors()
@@ -356,14 +357,14 @@ def step_embedding() -> dict:
     """Chunks and characters per second of the default embedder and a sentence-transformers model."""
     import importlib.util
 
-    from qa.config import DEFAULTS
     from qa.embeddings import load_embedder
-    from qa.ingest import parse_file
+    from qa.ingest.pipeline import parse_file
+    from qa.settings import EmbeddingSettings, Settings
 
     texts = [
         c.text
         for p in sorted((ROOT / "seeds").glob("*.txt"))
-        for a in parse_file(p, DEFAULTS).articles
+        for a in parse_file(p, Settings()).articles
         for c in a.chunks
     ]
     texts = (texts * 6)[:512]
@@ -376,7 +377,7 @@ def step_embedding() -> dict:
             Path(next(iter(spec.submodule_search_locations))) / "model"
         )
     for label, model in models.items():
-        embedder = load_embedder({"embedding": {"model": model, "batch_size": 64}})
+        embedder = load_embedder(EmbeddingSettings(model=model, batch_size=64))
         embedder.embed_documents(texts[:8])
         start = time.perf_counter()
         for i in range(0, len(texts), 64):

@@ -13,11 +13,10 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.errors import EmbedderError
+from qa.settings import EmbeddingSettings
+
 DEFAULT_MODEL = "use-multilingual-v3"
-
-
-class EmbedderError(Exception):
-    """The configured model cannot be loaded; the message says what to change."""
 
 
 class Embedder(Protocol):
@@ -117,12 +116,9 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "1") not in ("0", "false", "False")
 
 
-def load_embedder(settings: dict) -> Embedder:
-    """The embedder named by ``embedding.model`` in the settings."""
-    conf = settings.get("embedding", {})
-    model = str(conf.get("model") or DEFAULT_MODEL)
+def load_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The embedder named by ``embedding.model``."""
+    model = settings.model or DEFAULT_MODEL
     if model in (DEFAULT_MODEL, "use", "use-multilingual"):
         return UseEmbedder()
-    return SentenceTransformerEmbedder(
-        model, query_prefix=conf.get("query_prefix", ""), batch_size=int(conf.get("batch_size", 32))
-    )
+    return SentenceTransformerEmbedder(model, query_prefix=settings.query_prefix, batch_size=settings.batch_size)

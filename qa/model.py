@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 CHUNK_KINDS = ("point", "paragraph", "caption")
+# Bumped when chunking changes what the chunks are: ingest then rebuilds the knowledge base from its files.
+CHUNKER_VERSION = "1"
 
 
 @dataclass
@@ -30,7 +32,7 @@ class Article:
     place: str | None = None
     date: str | None = None
     chunks: list[Chunk] = field(default_factory=list)
-    province: str | None = None  # resolved from the place (see qa.places.resolve_place)
+    province: str | None = None  # resolved from the place (see qa.ingest.places.resolve_place)
     city: str | None = None
     county: str | None = None
 
@@ -73,6 +75,32 @@ class Document:
                 for a in self.articles
             ],
         }
+
+
+@dataclass
+class PreparedDocument:
+    """A parsed document ready to store: one vector and one token list per chunk, its sentence
+    vectors, and the practices it names (what ingestion hands the index)."""
+
+    document: Document
+    vectors: Any  # np.ndarray [chunks, dim]
+    tokens: list[list[str]]
+    sentence_vectors: Any  # np.ndarray, one row per sentence of the document's chunks
+    sentence_chunks: Any  # np.ndarray: for each sentence row, the position of its chunk in ``vectors``
+    practices: list[tuple[str, int]] = field(default_factory=list)  # (name, position of the chunk naming it)
+
+
+@dataclass
+class Filters:
+    """What a search may return: a document, a place, a province, a year (any combination)."""
+
+    doc: str | None = None  # source file name
+    place: str | None = None  # substring of the article's place, city or county
+    province: str | None = None  # "贵州" or "贵州省"
+    year: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.doc or self.place or self.province or self.year)
 
 
 @dataclass
@@ -154,7 +182,7 @@ class Citation:
     quote_start: int  # offsets of the quote in the article's text
     quote_end: int
     article_id: int | None = None
-    source_line: str = ""  # formatted for a draft, see qa.citations.source_line
+    source_line: str = ""  # formatted for a draft, see qa.answer.citations.source_line
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -199,3 +227,23 @@ class Answer:
             "unsupported": [asdict(s) for s in self.unsupported],
             "related": [h.to_dict() for h in self.related],
         }
+
+
+@dataclass
+class PracticeUse:
+    place: str | None
+    province: str | None
+    doc: str
+    title: str
+    chunk_id: int | None  # the passage that names (and usually explains) it; None for an unquoted mention
+    passage: str
+
+
+@dataclass
+class Practice:
+    name: str
+    uses: list[PracticeUse] = field(default_factory=list)
+
+    @property
+    def places(self) -> list[str]:
+        return list(dict.fromkeys(u.place or f"《{u.title}》" for u in self.uses))

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import copy
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qa.config import DEFAULTS
 from qa.embeddings import UseEmbedder
+from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -47,8 +46,7 @@ def counting_embedder(embedder) -> CountingEmbedder:
 
 @pytest.fixture
 def settings(tmp_path) -> dict:
-    s = copy.deepcopy(DEFAULTS)
-    s["index_dir"] = str(tmp_path / "index")
+    s = Settings(index_dir=str(tmp_path / "index"))
     return s
 
 
@@ -63,12 +61,11 @@ def seed_copy(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def seed_kb(tmp_path_factory, embedder):
     """A knowledge base built once from the seeds, shared read-only by search tests."""
-    from qa.ingest import ingest_paths
-    from qa.store import KnowledgeBase
+    from qa.index.knowledge_base import KnowledgeBase
+    from qa.ingest.pipeline import ingest_paths
 
-    s = copy.deepcopy(DEFAULTS)
-    s["index_dir"] = str(tmp_path_factory.mktemp("seed-index"))
-    folder = Path(s["index_dir"]) / "default"
+    s = Settings(index_dir=str(tmp_path_factory.mktemp("seed-index")))
+    folder = Path(s.index_dir) / "default"
     results = ingest_paths([SEEDS], folder, s, embedder)
     assert all(r.status == "indexed" for r in results), results
     kb = KnowledgeBase(folder)

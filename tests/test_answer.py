@@ -3,17 +3,17 @@ local HTTP server speaking the OpenAI protocol, including its failures."""
 
 from __future__ import annotations
 
-import copy
 import re
 
 import pytest
 
-from qa.answer import Answerer, rewrite_followup
-from qa.chunking import sentences
-from qa.citations import UNSUPPORTED_MARK, Passage, check_sentence, renumber, source_line
-from qa.config import DEFAULTS
-from qa.llm import ChatClient
-from qa.retrieval import HybridRetriever
+from qa.answer.answerer import Answerer, rewrite_followup
+from qa.answer.citations import UNSUPPORTED_MARK, Passage, check_sentence, renumber, source_line
+from qa.answer.llm import ChatClient
+from qa.errors import SettingsError
+from qa.search.hybrid import HybridRetriever
+from qa.settings import Settings
+from qa.text import sentences
 
 from .fake_llm import FakeLLM
 
@@ -26,18 +26,20 @@ def _article_text(kb, article_id: int) -> str:
 
 @pytest.fixture
 def extractive(seed_kb, embedder) -> Answerer:
-    return Answerer(HybridRetriever(seed_kb, embedder), copy.deepcopy(DEFAULTS))
+    return Answerer(HybridRetriever(seed_kb, embedder), Settings())
 
 
 def _llm_settings(server: FakeLLM, **llm) -> dict:
-    settings = copy.deepcopy(DEFAULTS)
-    settings["llm"].update(provider="openai", base_url=server.base_url, model="fake-model", max_retries=0, **llm)
+    settings = Settings()
+    settings = settings.replace(
+        llm=dict(provider="openai", base_url=server.base_url, model="fake-model", max_retries=0, **llm)
+    )
     return settings
 
 
 def _llm_answerer(seed_kb, embedder, server: FakeLLM, **llm) -> Answerer:
     settings = _llm_settings(server, **llm)
-    return Answerer(HybridRetriever(seed_kb, embedder), settings, ChatClient(settings))
+    return Answerer(HybridRetriever(seed_kb, embedder), settings, ChatClient(settings.llm))
 
 
 # ------------------------------------------------------------------ extractive mode
@@ -116,7 +118,7 @@ def test_source_line_template_is_configurable():
     )
     custom = source_line("标题", "开平市", "作者", section, template="{place}：《{title}》（{author}）")
     assert custom == "开平市：《标题》（作者）"
-    with pytest.raises(ValueError, match="citation.template"):
+    with pytest.raises(SettingsError, match="citation.template"):
         source_line("标题", None, None, section, template="{unknown}")
 
 
@@ -185,9 +187,11 @@ def test_llm_failure_falls_back_to_quoting_and_says_why(seed_kb, embedder, statu
 
 
 def test_unreachable_endpoint_falls_back(seed_kb, embedder):
-    settings = copy.deepcopy(DEFAULTS)
-    settings["llm"].update(provider="openai", base_url="http://127.0.0.1:9/v1", model="m", max_retries=0, timeout=2)
-    answer = Answerer(HybridRetriever(seed_kb, embedder), settings, ChatClient(settings)).ask("积分超市")
+    settings = Settings()
+    settings = settings.replace(
+        llm=dict(provider="openai", base_url="http://127.0.0.1:9/v1", model="m", max_retries=0, timeout=2)
+    )
+    answer = Answerer(HybridRetriever(seed_kb, embedder), settings, ChatClient(settings.llm)).ask("积分超市")
     assert answer.mode == "extractive" and "无法连接" in answer.notice
 
 
@@ -195,7 +199,7 @@ def test_missing_api_key_is_named_and_answers_still_come(seed_kb, embedder, monk
     monkeypatch.delenv("QA_TEST_MISSING_KEY", raising=False)
     with FakeLLM() as server:
         settings = _llm_settings(server, api_key_env="QA_TEST_MISSING_KEY")
-        settings["index_dir"] = str(seed_kb.folder.parent)
+        settings = settings.replace(index_dir=str(seed_kb.folder.parent))
         answerer = Answerer.from_settings(settings, seed_kb.folder)
         answer = answerer.ask("积分超市")
     assert answerer.llm is None and "QA_TEST_MISSING_KEY" in answer.notice
@@ -208,7 +212,7 @@ def test_api_key_is_sent_from_the_named_environment_variable(seed_kb, embedder, 
         server.reply = _quote_passages(1)
         answerer = _llm_answerer(seed_kb, embedder, server, api_key_env="QA_TEST_KEY")
         assert answerer.ask("积分超市").mode == "llm"
-    assert "sk-test-123" not in str(DEFAULTS)
+    assert "sk-test-123" not in str(Settings())
 
 
 def test_llm_rewrites_follow_up_questions(seed_kb, embedder):

@@ -3,24 +3,23 @@ client API serves a Milvus server or cluster). Both legs of hybrid search run on
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qa.config import DEFAULTS
-from qa.ingest import ingest_paths, remove_documents
-from qa.retrieval import Filters, HybridRetriever
-from qa.store import KnowledgeBase
+from qa.index.knowledge_base import KnowledgeBase
+from qa.ingest.pipeline import ingest_paths, remove_documents
+from qa.model import Filters
+from qa.search.hybrid import HybridRetriever
+from qa.settings import Settings
 
 QUERIES = ("5岗20级薪酬增长机制", "怎样给村班子物色接班人", "积分超市", "偏坡乡的“四能一创”指的是什么？")
 
 
 def _settings(tmp_path: Path, backend: str) -> dict:
-    settings = copy.deepcopy(DEFAULTS)
-    settings["index_dir"] = str(tmp_path / "index")
-    settings["store"] = {"backend": backend, "uri": str(tmp_path / "milvus.db")}
+    settings = Settings(index_dir=str(tmp_path / "index"))
+    settings = settings.replace(store={"backend": backend, "uri": str(tmp_path / "milvus.db")})
     return settings
 
 
@@ -32,7 +31,7 @@ def backend(request) -> str:
 @pytest.fixture
 def built(backend, tmp_path, seed_copy, embedder):
     settings = _settings(tmp_path, backend)
-    folder = Path(settings["index_dir"]) / "default"
+    folder = Path(settings.index_dir) / "default"
     results = ingest_paths([seed_copy], folder, settings, embedder)
     assert {r.status for r in results} == {"indexed"}
     return folder, settings
@@ -50,7 +49,7 @@ def test_both_backends_give_the_same_results(tmp_path, seed_copy, embedder):
     answers = {}
     for backend in ("faiss", "milvus"):
         settings = _settings(tmp_path / backend, backend)
-        folder = Path(settings["index_dir"]) / "default"
+        folder = Path(settings.index_dir) / "default"
         ingest_paths([seed_copy], folder, settings, embedder)
         kb = KnowledgeBase(folder)
         assert kb.backend == backend
@@ -103,16 +102,16 @@ def test_changed_and_removed_documents_leave_no_trace(built, embedder, seed_copy
 
 
 def test_milvus_leftovers_of_a_crashed_write_are_cleaned_up(tmp_path, seed_copy, embedder):
-    from qa.milvus_store import MilvusVectors, collection_prefix
+    from qa.index.milvus import MilvusVectors, collection_prefix
 
     settings = _settings(tmp_path, "milvus")
-    folder = Path(settings["index_dir"]) / "default"
+    folder = Path(settings.index_dir) / "default"
     ingest_paths([next(seed_copy.glob("001_*.txt"))], folder, settings, embedder)
     kb = KnowledgeBase(folder)
     next_id, count = int(kb.manifest["next_chunk_id"]), kb.vectors.count
     kb.close()
     # a writer that inserted its rows and died before committing
-    orphan = MilvusVectors(settings["store"]["uri"], collection_prefix(folder), embedder.dim)
+    orphan = MilvusVectors(settings.store.uri, collection_prefix(folder), embedder.dim)
     vector = embedder.embed_documents(["孤儿段落"])
     orphan.insert(np.array([next_id]), np.array([10**6]), vector, [{1: 1.0}], vector, np.array([next_id]))
     kb = KnowledgeBase(folder)
@@ -124,9 +123,9 @@ def test_milvus_leftovers_of_a_crashed_write_are_cleaned_up(tmp_path, seed_copy,
 
 
 def test_unreachable_milvus_names_the_setting(tmp_path, seed_copy, embedder):
-    from qa.milvus_store import MilvusError
+    from qa.errors import BackendError
 
     settings = _settings(tmp_path, "milvus")
-    settings["store"]["uri"] = "http://127.0.0.1:9"
-    with pytest.raises(MilvusError, match="store.uri"):
-        ingest_paths([seed_copy], Path(settings["index_dir"]) / "default", settings, embedder)
+    settings = settings.replace(store={"uri": "http://127.0.0.1:9"})
+    with pytest.raises(BackendError, match="store.uri"):
+        ingest_paths([seed_copy], Path(settings.index_dir) / "default", settings, embedder)

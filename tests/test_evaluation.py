@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.evaluation import Ranked, evaluate, load_questions
+from qa.search.evaluation import Ranked, evaluate, load_questions
 
 from .conftest import ROOT
 from .test_cli import qa

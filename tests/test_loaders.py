@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from qa.loaders import LoadError, decode_bytes, load_file
+from qa.errors import LoadError
+from qa.ingest.loaders import decode_bytes, load_file
 
 LONG = "近年来，思南县紧扣乡村振兴发展主线，以农村党建为抓手，聚焦组织建设、队伍锻造、产业发展、治理提质精准发力。"
 SHORT = "党建引领"  # far below what statistical detectors can handle

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.places import Region, resolve_place
+from qa.ingest.places import Region, resolve_place
 
 
 def test_county_level_places_resolve_directly():

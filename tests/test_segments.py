@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.segments as segments
-import qa.vectors as vectors
-from qa.ingest import ingest_paths, remove_documents
-from qa.lexical import K1, B, Postings, bm25_idf, tokenize
-from qa.retrieval import HybridRetriever
-from qa.segments import SegmentInfo, next_merge
-from qa.store import KnowledgeBase
+import qa.index.segments as segments
+import qa.index.vectors as vectors
+from qa.index.bm25 import K1, B, Postings, bm25_idf
+from qa.index.knowledge_base import KnowledgeBase
+from qa.index.segments import SegmentInfo, next_merge
+from qa.ingest.pipeline import ingest_paths, remove_documents
+from qa.search.hybrid import HybridRetriever
+from qa.text import tokenize
 
 QUERIES = ("积分超市", "怎样给村班子物色接班人", "5岗20级薪酬增长机制", "乡贤参与乡村治理", "村集体经济收入")
 
@@ -166,7 +167,7 @@ def test_merges_build_ivf_segments_once_the_knowledge_base_is_large(
 ):
     monkeypatch.setattr(segments, "MERGE_FACTOR", 3)
     monkeypatch.setattr(vectors, "MIN_IVF_ROWS", 10)
-    settings["index"]["approximate_above"] = 40  # the seeds have about 90 chunks
+    settings = settings.replace(index={"approximate_above": 40})  # the seeds have about 90 chunks
     folder = tmp_path / "kb"
     for f in sorted(seed_copy.glob("*.txt")):
         ingest_paths([f], folder, settings, embedder)

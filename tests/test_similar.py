@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from docx import Document as WordDocument
 
-from qa.drafts import suggest_citations
-from qa.export import answer_report, draft_report, similar_report, to_markdown, write
-from qa.practices import extract_practices, list_practices
-from qa.retrieval import HybridRetriever
-from qa.similar import find_similar, input_pieces
+from qa.answer.drafts import suggest_citations
+from qa.answer.export import answer_report, draft_report, similar_report, to_markdown, write
+from qa.answer.similar import find_similar, input_pieces
+from qa.index.catalog import list_practices
+from qa.ingest.practices import extract_practices
+from qa.search.hybrid import HybridRetriever
 
 from .test_cli import qa
 
@@ -110,12 +111,11 @@ def test_draft_exports_to_word_and_markdown_with_references(retriever, tmp_path)
 
 
 def test_answer_and_similar_export(retriever, seed_kb, tmp_path):
-    import copy
 
-    from qa.answer import Answerer
-    from qa.config import DEFAULTS
+    from qa.answer.answerer import Answerer
+    from qa.settings import Settings
 
-    answer = Answerer(retriever, copy.deepcopy(DEFAULTS)).ask("思南县完成了多少支驻村工作队选派？")
+    answer = Answerer(retriever, Settings()).ask("思南县完成了多少支驻村工作队选派？")
     markdown = to_markdown(answer_report(answer))
     assert "301支" in markdown and answer.citations[0].source_line in markdown
     write(similar_report(CLEARING_PARAGRAPH, find_similar(retriever, CLEARING_PARAGRAPH)), tmp_path / "s.docx")

@@ -14,15 +14,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.ingest import ingest_paths, remove_documents
-from qa.retrieval import Filters, HybridRetriever
-from qa.store import KnowledgeBase, KnowledgeBaseError
+from qa.errors import KnowledgeBaseError
+from qa.index.knowledge_base import KnowledgeBase
+from qa.ingest.pipeline import ingest_paths, remove_documents
+from qa.model import Filters
+from qa.search.hybrid import HybridRetriever
 
 from .conftest import ROOT
 
 
 def _kb(settings) -> Path:
-    return Path(settings["index_dir"]) / "default"
+    return Path(settings.index_dir) / "default"
 
 
 def test_reingest_unchanged_does_no_embedding_work(seed_copy, settings, counting_embedder):
@@ -145,10 +147,11 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time, copy
     from pathlib import Path
-    import qa.store as store
-    from qa.config import DEFAULTS
+    import qa.index.faiss_backend as faiss_backend
+    import qa.index.rows as rows
+    from qa.settings import Settings
     from qa.embeddings import UseEmbedder
-    from qa.ingest import ingest_paths
+    from qa.ingest.pipeline import ingest_paths
 
     where, index_dir, source = sys.argv[1], sys.argv[2], sys.argv[3]
     ready = Path(index_dir) / "ready"
@@ -158,18 +161,18 @@ KILL_SCRIPT = textwrap.dedent(
         time.sleep(600)
 
     if where == "files":
-        original = store.write_segment
+        original = faiss_backend.write_segment
         def write_segment(*args):
             info = original(*args)  # the new segment complete on disk, not yet listed in SQLite
             stall()
-        store.write_segment = write_segment
+        faiss_backend.write_segment = write_segment
     else:
-        original = store.set_manifest
+        original = rows.set_manifest
         def set_manifest(conn, **values):
             original(conn, **values)
             stall()  # inside the open transaction
-        store.set_manifest = set_manifest
-    settings = copy.deepcopy(DEFAULTS)
+        rows.set_manifest = set_manifest
+    settings = Settings()
     ingest_paths([Path(source)], Path(index_dir) / "default", settings, UseEmbedder())
     """
 )
@@ -195,8 +198,8 @@ def test_killed_writer_leaves_previous_generation_readable(tmp_path, seed_copy, 
         )
     script = tmp_path / "writer.py"
     script.write_text(KILL_SCRIPT, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script), where, settings["index_dir"], str(extra)], cwd=ROOT)
-    ready = Path(settings["index_dir"]) / "ready"
+    proc = subprocess.Popen([sys.executable, str(script), where, settings.index_dir, str(extra)], cwd=ROOT)
+    ready = Path(settings.index_dir) / "ready"
     deadline = time.time() + 120
     while not ready.exists():
         assert proc.poll() is None, "writer exited before reaching the kill point"
@@ -219,7 +222,7 @@ def test_killed_writer_leaves_previous_generation_readable(tmp_path, seed_copy, 
 
 
 def test_langchain_retriever_carries_chunk_metadata(seed_kb, embedder):
-    from qa.langchain_retriever import HybridLangchainRetriever
+    from qa.search.langchain_retriever import HybridLangchainRetriever
 
     lc = HybridLangchainRetriever(retriever=HybridRetriever(seed_kb, embedder), k=3)
     docs = lc.invoke("5岗20级薪酬增长机制")
@@ -230,7 +233,7 @@ def test_langchain_retriever_carries_chunk_metadata(seed_kb, embedder):
 
 
 def test_import_qa_stays_light():
-    code = "import sys, qa, qa.retrieval, qa.store, qa.ingest; print(any(m in sys.modules for m in ('torch', 'gradio', 'sentence_transformers', 'faiss')))"
+    code = "import sys, qa, qa.search.hybrid, qa.index.writer, qa.ingest.pipeline, qa.answer.answerer, qa.app.cli; print(any(m in sys.modules for m in ('torch', 'gradio', 'sentence_transformers', 'faiss')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
 

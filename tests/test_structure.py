@@ -6,17 +6,17 @@ import re
 
 import pytest
 
-from qa.clean import GAP, clean_lines
-from qa.config import DEFAULTS
-from qa.ingest import parse_file
-from qa.structure import HEADING_CN
+from qa.ingest.clean import GAP, clean_lines
+from qa.ingest.pipeline import parse_file
+from qa.ingest.structure import HEADING_CN
+from qa.settings import Settings
 
 from .conftest import SEEDS
 
 
 def seed(prefix: str):
     path = next(SEEDS.glob(f"{prefix}_*.txt"))
-    return parse_file(path, DEFAULTS)
+    return parse_file(path, Settings())
 
 
 ALL_SEEDS = ["000", "001", "002", "003", "004"]
@@ -137,8 +137,8 @@ def test_clean_keeps_characters_and_marks_gaps():
 
 
 def test_long_points_split_at_sentence_ends_and_tiny_ones_merge():
-    from qa.chunking import chunk_article
-    from qa.structure import split_articles
+    from qa.ingest.chunking import chunk_article
+    from qa.ingest.structure import split_articles
 
     body = (
         "一、总体情况\n" + "一是" + "推进乡村治理现代化工作。" * 60 + "二是短。\n三是再说明一项措施的具体内容和成效。"

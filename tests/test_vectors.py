@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.ingest import ingest_paths, remove_documents
-from qa.retrieval import Filters, HybridRetriever
-from qa.store import KnowledgeBase, read_manifest
-from qa.vectors import DenseVectors
+from qa.index.knowledge_base import KnowledgeBase
+from qa.index.schema import read_manifest
+from qa.index.vectors import DenseVectors
+from qa.ingest.pipeline import ingest_paths, remove_documents
+from qa.model import Filters
+from qa.search.hybrid import HybridRetriever
 
 
 def test_ivf_index_above_the_threshold_searches_filters_and_deletes(seed_copy, settings, embedder, tmp_path):
-    settings["index"]["approximate_above"] = 40  # the seeds have about 90 chunks
+    settings = settings.replace(index={"approximate_above": 40})  # the seeds have about 90 chunks
     folder = tmp_path / "kb"
     ingest_paths([seed_copy], folder, settings, embedder)
     kb = KnowledgeBase(folder)

@@ -3,7 +3,6 @@ Playwright, and called through gradio_client. Screenshots land in tests/artifact
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import shutil
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.config import DEFAULTS
+from qa.settings import Settings
 
 from .conftest import ROOT
 from .fake_llm import FakeLLM
@@ -39,7 +38,7 @@ def _free_port() -> int:
 
 
 def _start(settings: dict):
-    from qa.web import serve
+    from qa.app.web.layout import serve
 
     port = _free_port()
     app = serve(settings, "127.0.0.1", port, block=False)
@@ -56,8 +55,7 @@ def index_dir(seed_kb, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def offline_url(index_dir):
-    settings = copy.deepcopy(DEFAULTS)
-    settings["index_dir"] = str(index_dir)
+    settings = Settings(index_dir=str(index_dir))
     app, url = _start(settings)
     yield url
     app.close()
@@ -71,9 +69,8 @@ def llm_server():
 
 @pytest.fixture(scope="module")
 def llm_url(index_dir, llm_server):
-    settings = copy.deepcopy(DEFAULTS)
-    settings["index_dir"] = str(index_dir)
-    settings["llm"].update(provider="openai", base_url=llm_server.base_url, model="fake", max_retries=0)
+    settings = Settings(index_dir=str(index_dir))
+    settings = settings.replace(llm=dict(provider="openai", base_url=llm_server.base_url, model="fake", max_retries=0))
     app, url = _start(settings)
     yield url
     app.close()
@@ -243,9 +240,8 @@ def test_login_is_required_when_users_are_configured(index_dir, monkeypatch):
     import httpx
 
     monkeypatch.setenv("QA_TEST_UI_PASSWORD", "口令-123")
-    settings = copy.deepcopy(DEFAULTS)
-    settings["index_dir"] = str(index_dir)
-    settings["ui"]["auth"] = [{"username": "zuzhibu", "password_env": "QA_TEST_UI_PASSWORD"}]
+    settings = Settings(index_dir=str(index_dir))
+    settings = settings.replace(ui={"auth": [{"username": "zuzhibu", "password_env": "QA_TEST_UI_PASSWORD"}]})
     app, url = _start(settings)
     try:
         assert httpx.get(f"{url}/config").status_code == 401
@@ -259,16 +255,16 @@ def test_login_is_required_when_users_are_configured(index_dir, monkeypatch):
 
 
 def test_missing_login_password_is_named(index_dir, monkeypatch):
-    from qa.web import auth_users
-    from qa.workspace import UserError
+    from qa.app.web.layout import auth_users
+    from qa.errors import UserError
 
     monkeypatch.delenv("QA_TEST_UNSET", raising=False)
     with pytest.raises(UserError, match="QA_TEST_UNSET"):
-        auth_users({"ui": {"auth": [{"username": "a", "password_env": "QA_TEST_UNSET"}]}})
+        auth_users(Settings().replace(ui={"auth": [{"username": "a", "password_env": "QA_TEST_UNSET"}]}))
 
 
 def test_uploaded_file_names_cannot_escape_the_upload_folder():
-    from qa.web_render import safe_file_name
+    from qa.app.web.render import safe_file_name
 
     assert safe_file_name("../../etc/passwd") == "passwd"
     assert safe_file_name("..\\..\\报告 (1).DOCX") == "报告_1.docx"

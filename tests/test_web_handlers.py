@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import shutil
 
 import pytest
 
-from qa.config import DEFAULTS
-from qa.drafts import DraftParagraph
-from qa.workspace import (
-    UserError,
+from qa.answer.drafts import DraftParagraph
+from qa.app.workspace import (
     Workspace,
     delete_document,
     documents_table,
@@ -21,13 +18,14 @@ from qa.workspace import (
     search_table,
     settings_summary,
 )
+from qa.errors import UserError
+from qa.settings import Settings
 
 
 @pytest.fixture
 def ws(seed_kb, tmp_path, embedder) -> Workspace:
     shutil.copytree(seed_kb.folder, tmp_path / "index" / "default")
-    settings = copy.deepcopy(DEFAULTS)
-    settings["index_dir"] = str(tmp_path / "index")
+    settings = Settings(index_dir=str(tmp_path / "index"))
     workspace = Workspace(settings)
     workspace._embedder = embedder  # the session's model, already loaded
     return workspace
@@ -111,7 +109,7 @@ def test_settings_and_examples_come_from_the_corpus(ws):
 
 
 def test_draft_paragraph_round_trips_through_the_browser_state(ws):
-    from qa.drafts import suggest_citations
+    from qa.answer.drafts import suggest_citations
     from qa.model import Citation
 
     [paragraph, *_] = [

@@ -1,0 +1,231 @@
+"""Answers with verified citations: retrieve → (LLM or extractive) → verify → renumber.
+
+``Answerer.stream`` yields the answer as it is produced and then the finished ``Answer``;
+``Answerer.ask`` returns only the finished one. When retrieval finds nothing relevant the
+answer says so and lists the closest passages as "可能相关". When the LLM fails (timeout,
+429, no connection) the answer falls back to the extractive mode and says why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.answer.citations import (
+    DEFAULT_TEMPLATE,
+    NO_ANSWER,
+    Passage,
+    check_sentence,
+    citation_from_hit,
+    render,
+    renumber,
+    split_sentences,
+    supporting_span,
+)
+from qa.answer.extractive import choose_quotes, compose
+from qa.answer.llm import REWRITE_PROMPT, SYSTEM_PROMPT, ChatClient, passages_block
+from qa.embeddings import Embedder
+from qa.errors import LLMError
+from qa.index import catalog
+from qa.model import Answer, AnswerSentence, Filters, Hit
+from qa.search.hybrid import MIN_BM25_SCORE, MIN_DENSE_COSINE, HybridRetriever
+from qa.settings import Settings
+
+ABSTAIN_TEXT = f"{NO_ANSWER}。知识库中没有直接回答这个问题的材料；下面是最接近的段落，仅供参考（可能相关）。"
+RELATED = 3  # closest passages shown when abstaining
+
+
+@dataclass
+class AnswerEvent:
+    kind: str  # "delta": more answer text | "reset": discard the text so far (notice says why) | "done"
+    text: str = ""
+    answer: Answer | None = None
+
+
+class Answerer:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        settings: Settings,
+        llm: ChatClient | None = None,
+        llm_problem: str = "",
+    ) -> None:
+        self.retriever = retriever
+        self.llm = llm
+        self.llm_problem = llm_problem  # why a configured LLM is not in use, told with every answer
+        self.passages = settings.answer.passages
+        self.template = settings.citation.template or DEFAULT_TEMPLATE
+        self.places = known_places(retriever)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, folder: Path, embedder: Embedder | None = None) -> Answerer:
+        """The answerer for a knowledge base: its retriever, and the LLM when one is configured and usable."""
+        retriever = HybridRetriever.from_settings(settings, folder, embedder)
+        llm, problem = None, ""
+        if settings.llm.enabled:
+            try:
+                llm = ChatClient(settings.llm)
+            except LLMError as exc:
+                problem = f"{exc}。现用摘录模式回答。"
+        return cls(retriever, settings, llm, problem)
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.llm is not None else "extractive"
+
+    def ask(self, question: str, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
+        for event in self.stream(question, history, filters):
+            if event.kind == "done":
+                assert event.answer is not None
+                return event.answer
+        raise RuntimeError("answer stream ended without an answer")
+
+    def stream(
+        self, question: str, history: Sequence[str] = (), filters: Filters | None = None
+    ) -> Iterator[AnswerEvent]:
+        standalone = self.standalone(question, history)
+        result = self.retriever.retrieve(standalone, self.passages, filters)
+        hits = result.hits
+        if not hits or not result.relevant:
+            answer = self._abstain(question, standalone, hits, self.mode)
+            answer.notice = self.llm_problem
+            yield AnswerEvent("delta", answer.text)
+            yield AnswerEvent("done", answer=answer)
+            return
+        notice = self.llm_problem
+        if self.llm is not None:
+            pieces: list[str] = []
+            try:
+                for piece in self.llm.stream(SYSTEM_PROMPT, f"{passages_block(hits)}\n\n问题：{standalone}"):
+                    pieces.append(piece)
+                    yield AnswerEvent("delta", piece)
+            except LLMError as exc:
+                notice = f"{exc}。本次改用摘录模式回答。"
+                yield AnswerEvent("reset", notice)
+            else:
+                yield AnswerEvent("done", answer=self._from_llm(question, standalone, "".join(pieces), hits))
+                return
+        quotes = choose_quotes(standalone, hits, self.retriever.embedder)
+        lines = compose(standalone, quotes, hits)
+        answer = self._build(question, standalone, lines, hits, "extractive", {q.hit + 1: q for q in quotes})
+        answer.notice = notice
+        yield AnswerEvent("delta", answer.text)
+        yield AnswerEvent("done", answer=answer)
+
+    # ------------------------------------------------------------------ follow-up questions
+
+    def standalone(self, question: str, history: Sequence[str]) -> str:
+        """The question with the conversation's context filled in ("那开平市呢？" → the topic for 开平市)."""
+        if not history or not is_followup(question):
+            return question
+        if self.llm is not None:
+            asked = "\n".join(f"之前的问题：{h}" for h in history[-3:]) + f"\n最新的问题：{question}"
+            try:
+                rewritten = self.llm.complete(REWRITE_PROMPT, asked).strip()
+                if rewritten:
+                    return rewritten.splitlines()[0]
+            except LLMError:
+                pass  # the rule below still gives a usable question
+        return rewrite_followup(question, history[-1], self.places)
+
+    # ------------------------------------------------------------------ building answers
+
+    def _from_llm(self, question: str, standalone: str, text: str, hits: list[Hit]) -> Answer:
+        lines = split_sentences(text)
+        answer = self._build(question, standalone, lines, hits, "llm", {})
+        if NO_ANSWER in text and not answer.citations:
+            return self._abstain(question, standalone, hits, "llm")
+        return answer
+
+    def _build(
+        self, question: str, standalone: str, lines: list[str], hits: list[Hit], mode: str, quotes: dict
+    ) -> Answer:
+        passages = {n: Passage(h.text, h.title, h.place) for n, h in enumerate(hits, 1)}
+        checked = [check_sentence(line, passages, self.places) for line in lines]
+        checked, used = renumber(checked)
+        citations = []
+        for new, old in enumerate(used, 1):
+            hit = hits[old - 1]
+            cited_by = [s.text for s in checked if new in s.citations]
+            start, end = (quotes[old].start, quotes[old].end) if old in quotes else supporting_span(hit, cited_by)
+            citations.append(citation_from_hit(new, hit, start, end, self.template))
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            text=render(checked),
+            sentences=checked,
+            citations=citations,
+            mode=mode,
+            abstained=False,
+            confidence=_confidence(hits),
+        )
+
+    def _abstain(self, question: str, standalone: str, hits: list[Hit], mode: str) -> Answer:
+        return Answer(
+            question=question,
+            standalone_question=standalone,
+            text=ABSTAIN_TEXT,
+            sentences=[AnswerSentence(ABSTAIN_TEXT, [])],
+            citations=[],
+            mode=mode,
+            abstained=True,
+            confidence="none",
+            related=hits[:RELATED],
+        )
+
+
+def _confidence(hits: list[Hit]) -> str:
+    """ "high" when a leg is well above its "nothing relevant" threshold, else "low"."""
+    dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
+    lexical = max((h.lexical_score or 0.0 for h in hits), default=0.0)
+    return "high" if dense >= MIN_DENSE_COSINE + 0.1 or lexical >= 2 * MIN_BM25_SCORE else "low"
+
+
+# ------------------------------------------------------------------ rule-based follow-up rewriting
+
+_FOLLOWUP_CUE = re.compile(
+    r"^(?:那|那么|还有|另外|再|又)|呢[？?。]?$|[它其该这那](?:个|些|里|种)?(?:的|呢|是)|同样|上述|其中"
+)
+_FOLLOWUP_STRIP = re.compile(r"^(?:那么|那|还有|另外|再|又)|呢?[？?。！!]*$")
+
+
+def is_followup(question: str) -> bool:
+    return bool(_FOLLOWUP_CUE.search(question.strip())) or len(question.strip()) <= 6
+
+
+def rewrite_followup(question: str, previous: str, places: set[str]) -> str:
+    """Put the new question's place (or topic) into the previous question.
+
+    "那开平市呢？" after "思南县怎样培育村级骨干？" → "开平市怎样培育村级骨干？";
+    "那积分超市呢？" after "思南县怎样培育村级骨干？" → "思南县积分超市".
+    """
+    new_places = _places_in(question, places)
+    old_places = _places_in(previous, places)
+    if new_places:
+        if old_places:
+            rewritten = previous.replace(old_places[0], new_places[0], 1)
+            for extra in old_places[1:]:
+                rewritten = rewritten.replace(extra, "")
+            return rewritten
+        return f"{new_places[0]}{previous}"
+    topic = _FOLLOWUP_STRIP.sub("", question.strip())
+    return f"{''.join(old_places[:1])}{topic}" if topic else previous
+
+
+def _places_in(text: str, places: set[str]) -> list[str]:
+    """Known places named in the text, longest first where they overlap, in order of appearance."""
+    found: list[tuple[int, str]] = []
+    for place in sorted(places, key=len, reverse=True):
+        at = text.find(place)
+        if at >= 0 and not any(s <= at < s + len(p) for s, p in found):
+            found.append((at, place))
+    return [p for _, p in sorted(found)]
+
+
+def known_places(retriever: HybridRetriever) -> set[str]:
+    """Places of the knowledge base's articles and their counties and cities, with short forms (思南 for 思南县)."""
+    names = catalog.place_names(retriever.kb.conn)
+    short = {n[:-1] for n in names if len(n) >= 3 and n[-1] in "县市区乡镇村"}
+    return names | {s for s in short if len(s) >= 2}

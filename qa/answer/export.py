@@ -1,0 +1,137 @@
+"""Export answers, similar-experience results and drafts with citations to Markdown and Word.
+
+Each kind of result is first turned into one ``Report`` (title, blocks, numbered references);
+one renderer per format writes any Report, so every export looks alike. In Word files the [n]
+markers are superscript and the references form a numbered list at the end ("参考资料").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.model import Answer, Citation
+
+_MARKER = re.compile(r"(\[\d+\])")
+
+
+@dataclass
+class Report:
+    title: str
+    blocks: list[tuple[str, str]] = field(default_factory=list)  # (heading | paragraph | quote | note, text)
+    references: list[Citation] = field(default_factory=list)  # numbered 1..m in order
+
+
+def answer_report(answer: Answer) -> Report:
+    report = Report(f"问答：{answer.question}")
+    mode = {"llm": "大模型生成，逐句核对", "extractive": "资料原文摘录"}[answer.mode]
+    report.blocks.append(("note", f"回答方式：{mode}"))
+    if answer.notice:
+        report.blocks.append(("note", answer.notice))
+    for line in answer.text.splitlines():
+        report.blocks.append(("paragraph", line))
+    for s in answer.unsupported:
+        report.blocks.append(("note", f"未能核实：{s.text}（{'；'.join(s.problems)}）"))
+    for n, hit in enumerate(answer.related, 1):
+        report.blocks.append(("quote", f"可能相关 {n}：{hit.place or ''}《{hit.title}》{hit.text}"))
+    report.references = answer.citations
+    return report
+
+
+def similar_report(query: str, groups: list, template: str | None = None) -> Report:
+    from qa.answer.citations import DEFAULT_TEMPLATE, citation_from_hit
+
+    report = Report("相似经验")
+    report.blocks.append(("note", f"检索内容：{query}"))
+    n = 0
+    for group in groups:
+        province = f"（{group.province}）" if group.province else ""
+        report.blocks.append(("heading", f"{group.place}{province}"))
+        for hit in group.hits:
+            n += 1
+            report.references.append(citation_from_hit(n, hit, 0, len(hit.text), template or DEFAULT_TEMPLATE))
+            report.blocks.append(("quote", f"{hit.text}[{n}]"))
+    return report
+
+
+def draft_report(title: str, paragraphs: list) -> Report:
+    """The draft with [n] after each paragraph for its accepted suggestions, numbered across the draft."""
+    report = Report(title)
+    for paragraph in paragraphs:
+        markers = ""
+        for index in paragraph.accepted:
+            citation = paragraph.suggestions[index]
+            number = _number_of(report.references, citation)
+            markers += f"[{number}]"
+        report.blocks.append(("paragraph", paragraph.text + markers))
+    return report
+
+
+def _number_of(references: list[Citation], citation: Citation) -> int:
+    """The reference number of a passage: an already listed passage keeps its number."""
+    for number, existing in enumerate(references, 1):
+        if existing.chunk_id == citation.chunk_id:
+            return number
+    references.append(citation)
+    return len(references)
+
+
+def to_markdown(report: Report) -> str:
+    lines = [f"# {report.title}", ""]
+    for kind, text in report.blocks:
+        if kind == "heading":
+            lines += [f"## {text}", ""]
+        elif kind == "quote":
+            lines += [f"> {text}", ""]
+        elif kind == "note":
+            lines += [f"*{text}*", ""]
+        else:
+            lines += [text, ""]
+    if report.references:
+        lines += ["## 参考资料", ""]
+        for n, c in enumerate(report.references, 1):
+            lines.append(f"{n}. {c.source_line}（文件：{c.doc}）  ")
+            lines.append(f"   原文：“{c.quote}”")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def to_docx(report: Report, path: Path) -> None:
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = "宋体"
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")  # CJK text needs the East Asian font set
+    normal.font.size = Pt(12)
+    doc.add_heading(report.title, level=1)
+    for kind, text in report.blocks:
+        if kind == "heading":
+            doc.add_heading(text, level=2)
+            continue
+        paragraph = doc.add_paragraph(style="Quote" if kind == "quote" else None)
+        for part in _MARKER.split(text):
+            if not part:
+                continue
+            run = paragraph.add_run(part)
+            run.font.superscript = bool(_MARKER.fullmatch(part))
+            run.italic = kind == "note"
+    if report.references:
+        doc.add_heading("参考资料", level=2)
+        for n, c in enumerate(report.references, 1):
+            doc.add_paragraph(f"[{n}] {c.source_line}（文件：{c.doc}）")
+            doc.add_paragraph(f"原文：“{c.quote}”", style="Quote")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+
+
+def write(report: Report, path: Path) -> None:
+    """Write as Word (.docx) or Markdown (.md, anything else) by the file's suffix."""
+    if path.suffix.lower() == ".docx":
+        to_docx(report, path)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_markdown(report), encoding="utf-8")

@@ -1,0 +1,148 @@
+"""The offline answerer: an answer made of sentences quoted from the retrieved passages.
+
+No text is generated. Each sentence of the top passages is scored against the question
+(word overlap, embedding similarity, the passage's rank, and what the question asks for:
+a number for "多少", a list for "哪些", a definition for "是什么"); the best ones are quoted
+without repetition, each with the number of its passage. Questions about how places do
+something get one or two sentences per place, grouped under the place's name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.embeddings import Embedder
+from qa.model import Hit
+from qa.search.query import is_survey, normalise_query
+from qa.text import char_pairs, sentence_spans, tokenize
+
+HEADER = "以下为资料原文摘录（摘录模式，未使用大模型）："
+MAX_SENTENCES = 4
+PER_PLACE = 2
+MAX_PLACES = 5
+KEEP_SHARE = 0.75  # a sentence is quoted when it scores at least this share of the best one
+SHORT_QUOTE = 30
+# the weights of the sentence score; the rest of a sentence's score comes from what the question asks for
+LEXICAL, DENSE, RANK = 0.45, 0.35, 0.2
+
+_ASKS_NUMBER = re.compile(r"多少|几[个名人次项家支所万亿条]|比例|占比|多大|多高|多长")
+_ASKS_LIST = re.compile(r"哪些|有什么|包括|包含")
+_ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内涵")
+_HAS_NUMBER = re.compile(r"\d")
+_HAS_LIST = re.compile(r"、|一是|二是|；")
+_HAS_DEFINITION = re.compile(r"即|是指|就是|包括|“[^”]+”")
+
+
+@dataclass
+class Quote:
+    """One quoted sentence: the passage it comes from (index into the hits) and its offsets in the passage."""
+
+    hit: int
+    start: int
+    end: int
+    score: float
+
+    def text(self, hits: list[Hit]) -> str:
+        return hits[self.hit].text[self.start : self.end]
+
+
+def choose_quotes(question: str, hits: list[Hit], embedder: Embedder) -> list[Quote]:
+    """The sentences to quote, in reading order of the answer."""
+    candidates = [Quote(i, s, e, 0.0) for i, hit in enumerate(hits) for s, e in sentence_spans(hit.text)]
+    if not candidates:
+        return []
+    texts = [c.text(hits) for c in candidates]
+    cleaned = normalise_query(question)
+    lexical = _overlap(cleaned, texts)
+    dense = embedder.embed_documents(texts) @ embedder.embed_query(cleaned)
+    for c, lex, cos, text in zip(candidates, lexical, dense, texts, strict=True):
+        c.score = LEXICAL * lex + DENSE * float(cos) + RANK / (c.hit + 1) + _asks_bonus(question, text)
+    ranked = sorted(candidates, key=lambda c: (-c.score, c.hit, c.start))
+    if is_survey(question):
+        return _per_place(ranked, hits)
+    best = ranked[0].score
+    if _ASKS_NUMBER.search(question) and _HAS_NUMBER.search(ranked[0].text(hits)):
+        # the question wants a figure and the best sentence has one: other sentences must have one too
+        ranked = [c for c in ranked if _HAS_NUMBER.search(c.text(hits))]
+    chosen: list[Quote] = []
+    for c in ranked:
+        if len(chosen) == MAX_SENTENCES or c.score < KEEP_SHARE * best:
+            break
+        if not _repeats(c.text(hits), [q.text(hits) for q in chosen]):
+            chosen.append(c)
+    return [_with_next_if_heading(q, hits) for q in chosen]
+
+
+def _with_next_if_heading(quote: Quote, hits: list[Hit]) -> Quote:
+    """A short heading sentence ("二是探索支部“四能一创”工作法。") says little alone: quote the sentence after it too."""
+    if quote.end - quote.start >= SHORT_QUOTE:
+        return quote
+    following = [s for s in sentence_spans(hits[quote.hit].text) if s[0] >= quote.end]
+    return Quote(quote.hit, quote.start, following[0][1], quote.score) if following else quote
+
+
+def _per_place(ranked: list[Quote], hits: list[Hit]) -> list[Quote]:
+    """Up to PER_PLACE sentences for each of the best MAX_PLACES places, places in order of their best sentence."""
+    by_place: dict[str, list[Quote]] = {}
+    best = ranked[0].score
+    for c in ranked:
+        if c.score < 0.5 * best:
+            break
+        place = place_label(hits[c.hit])
+        group = by_place.get(place)
+        if group is None:
+            if len(by_place) == MAX_PLACES:
+                continue
+            group = by_place[place] = []
+        if len(group) < PER_PLACE and not _repeats(c.text(hits), [q.text(hits) for q in group]):
+            group.append(c)
+    return [_with_next_if_heading(q, hits) for group in by_place.values() for q in group]
+
+
+def place_label(hit: Hit) -> str:
+    """How a place group is headed: the place, or the report's title when the place is unknown."""
+    return hit.place or f"《{hit.title}》"
+
+
+def _overlap(query: str, texts: list[str]) -> list[float]:
+    """Share of the query's words (weighted by length: longer words say more) found in each text."""
+    words = {t for t in tokenize(query) if len(t) > 1} or set(tokenize(query))
+    total = sum(len(w) for w in words) or 1
+    return [sum(len(w) for w in words if w in text.lower()) / total for text in texts]
+
+
+def _asks_bonus(question: str, sentence: str) -> float:
+    bonus = 0.0
+    if _ASKS_NUMBER.search(question) and _HAS_NUMBER.search(sentence):
+        bonus += 0.15
+    if _ASKS_LIST.search(question) and _HAS_LIST.search(sentence):
+        bonus += 0.1
+    if _ASKS_DEFINITION.search(question) and _HAS_DEFINITION.search(sentence):
+        bonus += 0.1
+    return bonus
+
+
+def _repeats(text: str, chosen: list[str], threshold: float = 0.6) -> bool:
+    grams = char_pairs(text)
+    for other in chosen:
+        other_grams = char_pairs(other)
+        if grams and len(grams & other_grams) / min(len(grams), len(other_grams) or 1) >= threshold:
+            return True
+    return False
+
+
+def compose(question: str, quotes: list[Quote], hits: list[Hit]) -> list[str]:
+    """The answer's lines, each quote with [n] (n = position of its passage in ``hits`` + 1)."""
+    lines = [HEADER]
+    if is_survey(question):
+        current = None
+        for q in quotes:
+            place = place_label(hits[q.hit])
+            if place != current:
+                lines.append(f"{place}：")
+                current = place
+            lines.append(f"- {q.text(hits)}[{q.hit + 1}]")
+    else:
+        lines.extend(f"- {q.text(hits)}[{q.hit + 1}]" for q in quotes)
+    return lines

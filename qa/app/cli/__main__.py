@@ -1,0 +1,3 @@
+from qa.app.cli import main
+
+main()

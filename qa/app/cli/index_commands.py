@@ -1,0 +1,296 @@
+"""`qa ingest / inspect / search / eval / docs / remove`: building, inspecting and measuring a knowledge base."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from qa.app.cli.common import (
+    ConfigOption,
+    IndexDirOption,
+    JsonOption,
+    KbOption,
+    app,
+    err,
+    kb_path,
+    out,
+    settings_from,
+    user_errors,
+)
+from qa.model import STATUS_ZH
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="文件或文件夹（.txt .md .docx .pdf .html）")],
+    kb: KbOption = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="清空知识库后重建")] = False,
+    meta: Annotated[Optional[Path], typer.Option("--meta", help="元数据表 CSV：file,title,author,place,date")] = None,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """导入文档：解析、分块、向量化并写入知识库。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from qa.embeddings import load_embedder
+    from qa.ingest.metadata import read_meta_csv
+    from qa.ingest.pipeline import ingest_paths
+
+    with user_errors():
+        settings = settings_from(config, index_dir)
+        folder = kb_path(settings, kb)
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            err.print(f"[red]错误：[/red]找不到 {'、'.join(map(str, missing))}", markup=True)
+            raise typer.Exit(1)
+        meta_table = read_meta_csv(meta) if meta else None
+        embedder = load_embedder(settings.embedding)
+        labels = {"parse": "解析文件", "embed": "生成向量", "write": "写入索引"}
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=False,
+            disable=not err.is_terminal,
+        ) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(labels[stage], total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            results = ingest_paths(paths, folder, settings, embedder, rebuild, meta_table, progress)
+    table = Table(title=f"导入结果（知识库 {folder.name}）")
+    for col in ("文件", "结果", "分块数", "原因"):
+        table.add_column(col)
+    for r in results:
+        style = "red" if r.status == "failed" else None
+        table.add_row(Path(r.path).name, STATUS_ZH[r.status], str(r.chunks or ""), r.reason, style=style)
+    out.print(table)
+    counts = {s: sum(r.status == s for r in results) for s in STATUS_ZH}
+    out.print("，".join(f"{STATUS_ZH[s]} {n}" for s, n in counts.items() if n))
+    if results and counts["failed"] == len(results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="要解析的文件")],
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """只解析文件（不建索引），显示文章、章节和分块。"""
+    from qa.ingest.pipeline import parse_file
+
+    with user_errors():
+        doc = parse_file(file, settings_from(config, None))
+    data = doc.to_dict()
+    for article in data["articles"]:
+        for i, chunk in enumerate(article["chunks"]):
+            chunk["id"] = i
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    out.print(
+        f"[bold]{doc.file_name}[/bold]  格式 {doc.format}  编码 {doc.encoding or '-'}  文章 {len(doc.articles)} 篇"
+    )
+    for article in doc.articles:
+        out.print(
+            f"\n[bold]《{article.title}》[/bold] 作者：{article.author or '-'}  地点：{article.place or '未知'}  日期：{article.date or '-'}"
+        )
+        for chunk in article.chunks:
+            path = " > ".join(chunk.section[1:]) or "（导语）"
+            out.print(
+                f"  [{chunk.kind}] {path} [dim]{chunk.start}-{chunk.end}[/dim] {chunk.text[:40]}…", highlight=False
+            )
+
+
+@app.command()
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="查询语句")] = None,
+    batch: Annotated[Optional[Path], typer.Option("--batch", help='JSONL 文件，每行 {"question": ...}')] = None,
+    kb: KbOption = None,
+    k: Annotated[int, typer.Option("-k", help="返回条数")] = 10,
+    place: Annotated[Optional[str], typer.Option("--place", help="只看某地（地名、市或县）")] = None,
+    province: Annotated[Optional[str], typer.Option("--province", help="只看某省，如 贵州")] = None,
+    doc: Annotated[Optional[str], typer.Option("--doc", help="只看某个文件")] = None,
+    year: Annotated[Optional[str], typer.Option("--year", help="只看某年")] = None,
+    as_json: JsonOption = False,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """检索知识库，返回最相关的段落。"""
+    from qa.model import Filters
+    from qa.search.hybrid import HybridRetriever
+
+    if not query and not batch:
+        err.print("[red]错误：[/red]请给出查询语句，或用 --batch 指定问题文件", markup=True)
+        raise typer.Exit(2)
+    with user_errors():
+        settings = settings_from(config, index_dir)
+        retriever = HybridRetriever.from_settings(settings, kb_path(settings, kb))
+        filters = Filters(doc=doc, place=place, province=province, year=year)
+        if batch:
+            for line in batch.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    question = json.loads(line)["question"]
+                    result = retriever.retrieve(question, k, filters)
+                    print(json.dumps(_search_payload(question, result), ensure_ascii=False))
+            return
+        result = retriever.retrieve(query or "", k, filters)
+        hits = result.hits
+    if as_json:
+        print(json.dumps(_search_payload(query, result), ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        out.print("没有找到相关段落。")
+    elif not result.relevant:
+        out.print("[yellow]知识库中没有与此直接相关的内容，以下为最接近的段落（可能相关）：[/yellow]")
+    for rank, hit in enumerate(hits, 1):
+        path = " > ".join(hit.section[1:]) or "导语"
+        out.print(
+            f"[bold]{rank}. {hit.place or '地点未知'}《{hit.title}》[/bold] {path}  [dim]{hit.doc} 得分 {hit.score:.4f}[/dim]",
+            highlight=False,
+        )
+        out.print(f"   {hit.text[:160]}{'…' if len(hit.text) > 160 else ''}\n", highlight=False)
+
+
+def _search_payload(question: str | None, result: Any) -> dict[str, Any]:
+    """The JSON shape of one search, shared by single and batch output."""
+    return {"question": question, "relevant": result.relevant, "hits": [h.to_dict() for h in result.hits]}
+
+
+@app.command("eval")
+def evaluate_cmd(
+    questions: Annotated[Path, typer.Argument(help="问题集 JSONL：question, gold[{doc, contains}], kind")],
+    kb: KbOption = None,
+    k: Annotated[int, typer.Option("-k", help="评测前 k 条")] = 10,
+    compare: Annotated[bool, typer.Option("--compare", help="同一次运行中对比标准做法与各单路检索")] = False,
+    as_json: JsonOption = False,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """评测检索质量：hit@1、hit@5、MRR@k、召回率，按问题类型分列。"""
+    from qa.embeddings import load_embedder
+    from qa.search.evaluation import (
+        FixedBM25Baseline,
+        LangchainDenseBaseline,
+        Ranked,
+        evaluate,
+        format_table,
+        load_questions,
+    )
+    from qa.search.hybrid import HybridRetriever
+
+    with user_errors():
+        settings = settings_from(config, index_dir)
+        embedder = load_embedder(settings.embedding)
+        retriever = HybridRetriever.from_settings(settings, kb_path(settings, kb), embedder)
+        knowledge_base = retriever.kb
+        items = load_questions(questions)
+
+        def ours(mode: str):
+            def run(question: str) -> Ranked:
+                result = retriever.retrieve(question, k, mode=mode)
+                return Ranked([(h.doc, h.text) for h in result.hits], nothing_relevant=not result.relevant)
+
+            return run
+
+        reports = {}
+        if compare:
+            files = [Path(r["path"]) for r in knowledge_base.documents()]
+            reports["langchain-500"] = evaluate(LangchainDenseBaseline(files, embedder), items, k)
+            reports["bm25-300"] = evaluate(FixedBM25Baseline(files), items, k)
+            reports["dense"] = evaluate(ours("dense"), items, k)
+            reports["bm25"] = evaluate(ours("lexical"), items, k)
+        reports["hybrid"] = evaluate(ours("hybrid"), items, k)
+    if as_json:
+        print(json.dumps(reports, ensure_ascii=False, indent=2))
+    else:
+        print(format_table(reports, k))
+
+
+@app.command()
+def docs(
+    kb: KbOption = None,
+    as_json: JsonOption = False,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """列出知识库中的文档及其元数据。"""
+    from qa.index.knowledge_base import KnowledgeBase
+
+    with user_errors():
+        knowledge_base = KnowledgeBase(kb_path(settings_from(config, index_dir), kb))
+        rows = [dict(r) for r in knowledge_base.documents()]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"知识库 {knowledge_base.folder.name}：{len(rows)} 个文档，{knowledge_base.chunk_count} 个分块")
+    for col in ("文件", "标题", "地点", "作者", "日期", "文章", "分块"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["file_name"],
+            r["titles"] or "",
+            r["places"] or "",
+            r["authors"] or "",
+            r["dates"] or "",
+            str(r["articles"]),
+            str(r["chunks"]),
+        )
+    table.caption = _index_summary(knowledge_base)
+    out.print(table)
+
+
+def _index_summary(knowledge_base) -> str:
+    if knowledge_base.backend == "milvus":
+        return f"索引：Milvus（{knowledge_base.manifest['store_uri']}）"
+    segments = knowledge_base.vectors.segments
+    summary = f"索引：FAISS，{len(segments)} 个分段（{knowledge_base.vectors.kind}）"
+    deleted = sum(s.deleted_rows.size for s in segments)
+    if deleted:
+        summary += f"；另有 {deleted} 个已删除分块的向量，待分段合并时清除（或 qa remove --purge）"
+    return summary
+
+
+@app.command()
+def remove(
+    doc: Annotated[str, typer.Argument(help="文件名或完整路径")],
+    purge: Annotated[
+        bool,
+        typer.Option(
+            "--purge",
+            help="同时立即重写它所在的索引分段，让它的向量和词频也马上从磁盘上清除（语料很大时较慢）",
+        ),
+    ] = False,
+    kb: KbOption = None,
+    index_dir: IndexDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """从知识库删除一个文档（之后任何检索都不会再返回它）。"""
+    from qa.index.knowledge_base import KnowledgeBase
+    from qa.ingest.pipeline import remove_documents
+
+    with user_errors():
+        folder = kb_path(settings_from(config, index_dir), kb)
+        knowledge_base = KnowledgeBase(folder)
+        matches = [r for r in knowledge_base.documents() if doc in (r["file_name"], r["path"])]
+        embedder_name, dim = knowledge_base.embedder_name, knowledge_base.dim
+        knowledge_base.close()
+        if not matches:
+            err.print(f"[red]错误：[/red]知识库中没有文档 “{doc}”：用 qa docs 查看已有文档", markup=True)
+            raise typer.Exit(1)
+        if len(matches) > 1:
+            paths = "\n".join(r["path"] for r in matches)
+            err.print(f"[red]错误：[/red]有多个文档名为 “{doc}”，请给出完整路径：\n{paths}", markup=True)
+            raise typer.Exit(1)
+        remove_documents(folder, [matches[0]["id"]], embedder_name, dim, purge=purge)
+    out.print(f"已删除 {matches[0]['file_name']}" + ("，索引文件中的残留也已清除" if purge else ""))

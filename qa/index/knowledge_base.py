@@ -1,0 +1,92 @@
+"""A knowledge base opened for reading: one snapshot of SQLite and the backend's search index, every
+part checked against the manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.errors import KnowledgeBaseError
+from qa.index import catalog
+from qa.index.bm25 import bm25_idf
+from qa.index.factory import open_search_index
+from qa.index.protocol import SearchIndex
+from qa.index.schema import connect, needs_rebuild, read_manifest
+from qa.model import Scope
+
+
+class KnowledgeBase:
+    def __init__(self, folder: Path) -> None:
+        if not (folder / "kb.sqlite").exists():
+            raise KnowledgeBaseError(
+                f"知识库 “{folder.name}” 不存在（{folder}）", f"请先运行 qa ingest 文件或文件夹 --kb {folder.name}"
+            )
+        self.folder = folder
+        self.conn = connect(folder)
+        self.generation = 0
+        for attempt in range(3):
+            try:
+                self._open()
+                return
+            except (OSError, ValueError, RuntimeError) as exc:
+                # a write that committed meanwhile may have merged away the segments just listed
+                if attempt < 2 and read_manifest(self.conn).get("generation") != str(self.generation):
+                    continue
+                raise KnowledgeBaseError(
+                    f"知识库 “{folder.name}” 的索引文件缺失或损坏",
+                    f"请运行 qa ingest --rebuild 重建。原因：{exc}",
+                ) from exc
+
+    def _open(self) -> None:
+        folder = self.folder
+        self.conn.execute("BEGIN")  # one snapshot of manifest, segments and tombstones
+        try:
+            self.manifest = read_manifest(self.conn)
+            self.generation = int(self.manifest.get("generation", 0))
+            if self.generation == 0:
+                raise KnowledgeBaseError(f"知识库 “{folder.name}” 还没有任何文档", "请先运行 qa ingest")
+            if needs_rebuild(self.manifest):
+                raise KnowledgeBaseError(
+                    f"知识库 “{folder.name}” 是旧版本格式",
+                    f"请运行 qa ingest 文件夹 --kb {folder.name}（会自动按新格式重建）",
+                )
+            self.embedder_name = self.manifest["embedder"]
+            self.dim = int(self.manifest["dim"])
+            self.backend = self.manifest.get("backend", "faiss")
+            self.vectors: SearchIndex = open_search_index(folder, self.conn, self.manifest, self.dim)
+            count = catalog.chunk_count(self.conn)
+        finally:
+            self.conn.execute("COMMIT")
+        # Milvus may still hold rows of a removal whose delete is pending (never shown: hits come from SQLite)
+        if self.vectors.count != count and not (self.backend == "milvus" and self.vectors.count > count):
+            raise KnowledgeBaseError(
+                f"知识库 “{folder.name}” 各部分不一致（SQLite {count} 段，索引 {self.vectors.count} 段）",
+                "请运行 qa ingest --rebuild 重建",
+            )
+
+    def lexical(
+        self, tokens: list[str], expansion: list[str], expansion_weight: float, n: int, allowed: Scope | None
+    ) -> list[tuple[int, float]]:
+        """The n best chunks by BM25 for the query tokens (plus thesaurus tokens at a reduced weight)."""
+        return self.vectors.lexical(self._query_weights(tokens, expansion, expansion_weight), n, allowed)
+
+    def _query_weights(self, tokens: list[str], expansion: list[str], expansion_weight: float) -> dict[int, float]:
+        """Query-side BM25 weight of each term id: idf from the corpus-wide document frequencies."""
+        found = catalog.term_statistics(self.conn, set(tokens) | set(expansion))
+        docs = int(self.manifest.get("bm25_docs", 0))
+        weights: dict[int, float] = {}
+        for token_list, weight in ((tokens, 1.0), (expansion, expansion_weight)):
+            for t in token_list:  # a repeated query word counts again, as in bm25s
+                if t in found:
+                    term_id, df = found[t]
+                    weights[term_id] = weights.get(term_id, 0.0) + weight * bm25_idf(df, docs)
+        return weights
+
+    @property
+    def chunk_count(self) -> int:
+        return self.vectors.count
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def documents(self) -> list[dict]:
+        return catalog.documents(self.conn)

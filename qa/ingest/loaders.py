@@ -1,0 +1,223 @@
+"""Bytes → text for .txt .md .docx .pdf .html, with reliable encoding detection.
+
+Every failure raises :class:`LoadError` with a Chinese message that says what
+is wrong and what to do; ingestion records it for that file and carries on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import LoadError
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
+
+
+@dataclass
+class LoadedText:
+    text: str
+    format: str  # txt | md | docx | pdf | html
+    encoding: str | None  # for text formats; None for docx/pdf
+
+
+def load_file(path: Path, max_bytes: int | None = None) -> tuple[LoadedText, bytes]:
+    """Read one file; returns the text and the raw bytes (for the content hash)."""
+    suffix = path.suffix.lower()
+    if suffix == ".doc":
+        raise LoadError("不支持旧版 Word 格式 (.doc)：请用 Word 或 WPS 另存为 .docx 后再导入")
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(f"不支持的文件类型 “{suffix or '无扩展名'}”：支持 {'、'.join(SUPPORTED_SUFFIXES)}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(f"无法读取文件：{exc.strerror or exc}") from exc
+    if max_bytes is not None and size > max_bytes:
+        raise LoadError(
+            f"文件过大（{size / 2**20:.1f} MB），超过上限 {max_bytes / 2**20:.0f} MB："
+            "请拆分文件，或在 config.yaml 的 ingest.max_file_size_mb 中调高上限"
+        )
+    if size == 0:
+        raise LoadError("文件为空（0 字节）")
+    data = path.read_bytes()
+    if suffix in (".txt", ".md"):
+        text, encoding = decode_bytes(data)
+        if suffix == ".md":
+            text = _strip_markdown(text)
+        loaded = LoadedText(text, suffix[1:], encoding)
+    elif suffix == ".docx":
+        loaded = LoadedText(_docx_text(data), "docx", None)
+    elif suffix == ".pdf":
+        loaded = LoadedText(_pdf_text(data), "pdf", None)
+    else:
+        text, encoding = decode_bytes(data)
+        loaded = LoadedText(_html_text(text), "html", encoding)
+    if not loaded.text.strip():
+        raise LoadError("文件中没有可读的文字")
+    return loaded, data
+
+
+# ---------------------------------------------------------------- encodings
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode text bytes; returns (text, encoding name).
+
+    Order matters: a BOM is certain; strict UTF-8 almost never decodes non-UTF-8
+    Chinese by accident; GB18030 covers GBK/GB2312, the usual WPS/Word "ANSI"
+    save. Statistical detectors guess badly on short texts, so they come last.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise LoadError(f"文件带有 {name} 标记但内容损坏：{exc.reason}") from exc
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return utf16
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    gb = _strict(data, "gb18030")
+    big5 = _strict(data, "big5")
+    if gb is not None and (big5 is None or _gb2312_share(data) >= 0.9):
+        return gb, "gb18030"
+    if big5 is not None:
+        return big5, "big5"
+    if gb is not None:
+        return gb, "gb18030"
+    guess = _detector_guess(data)
+    if guess:
+        return guess
+    raise LoadError("无法识别文件编码：请用记事本或 WPS 将文件另存为 UTF-8 编码后重试")
+
+
+def _strict(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _gb2312_share(data: bytes) -> float:
+    """Share of double-byte pairs inside the GB2312 block (lead B0–F7, trail A1–FE).
+
+    Real GBK Chinese text lives almost entirely there; Big5 bytes read as GBK
+    land in the extension area about half of the time.
+    """
+    pairs = inside = 0
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        if b < 0x80:
+            i += 1
+            continue
+        if i + 1 < n:
+            pairs += 1
+            if 0xB0 <= b <= 0xF7 and 0xA1 <= data[i + 1] <= 0xFE:
+                inside += 1
+            elif 0xA1 <= b <= 0xA9 and 0xA1 <= data[i + 1] <= 0xFE:
+                inside += 1  # GB2312 punctuation and symbols
+        i += 2
+    return inside / pairs if pairs else 1.0
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even_nuls = data[0::2].count(0)
+    odd_nuls = data[1::2].count(0)
+    half = len(data) // 2
+    # ASCII-heavy UTF-16 has NULs in every other byte; CJK-only text has few,
+    # so this only catches the mixed case, which is where strict UTF-8 fails oddly.
+    for nuls, name in ((odd_nuls, "utf-16-le"), (even_nuls, "utf-16-be")):
+        if nuls > 0.3 * half:
+            text = _strict(data, name)
+            if text is not None:
+                return text, name
+    return None
+
+
+def _detector_guess(data: bytes) -> tuple[str, str] | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        return None
+    return str(best), best.encoding
+
+
+# ---------------------------------------------------------------- formats
+
+
+def _strip_markdown(text: str) -> str:
+    return re.sub(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+", "", text)
+
+
+def _docx_text(data: bytes) -> str:
+    import zipfile
+
+    from docx import Document as DocxDocument
+
+    try:
+        doc = DocxDocument(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise LoadError(
+            "不是有效的 Word 文档 (.docx)：文件已损坏或扩展名不对，请用 Word/WPS 打开后另存为 .docx"
+        ) from exc
+    except Exception as exc:  # python-docx raises several lxml/opc errors
+        raise LoadError(f"无法解析 Word 文档：{exc}") from exc
+    lines = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            cells = []
+            for cell in row.cells:
+                if cell.text and (not cells or cells[-1] != cell.text):  # merged cells repeat
+                    cells.append(cell.text)
+            lines.append("\t".join(cells))
+    return "\n".join(lines)
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoadError("PDF 已加密：请先用 PDF 阅读器去除密码保护后再导入")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise LoadError(f"PDF 文件已损坏，无法读取：{exc}") from exc
+    except Exception as exc:  # pypdf surfaces crypto and stream errors of many kinds
+        if "encrypt" in str(exc).lower() or "crypt" in type(exc).__name__.lower():
+            raise LoadError("PDF 已加密：请先用 PDF 阅读器去除密码保护后再导入") from exc
+        raise LoadError(f"PDF 文件无法读取：{exc}") from exc
+    text = "\n".join(pages)
+    if not text.strip():
+        raise LoadError("PDF 中没有可提取的文字（可能是扫描件）：请先做文字识别(OCR)后再导入")
+    return text
+
+
+def _html_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "iframe"]):
+        tag.decompose()
+    return soup.get_text("\n")

@@ -1,0 +1,258 @@
+"""The indexing flow: files → load → clean → structure → chunk → embed → one write to the index.
+
+Each file succeeds or fails on its own; failures are reported with their reason and the knowledge
+base changes only in the single atomic write at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.embeddings import Embedder
+from qa.errors import LoadError, QAError
+from qa.index import catalog
+from qa.index.factory import backend_of, check_reachable
+from qa.index.schema import connect, migrate, needs_rebuild, stored_manifest
+from qa.index.writer import write_changes
+from qa.ingest.chunking import chunk_article
+from qa.ingest.clean import clean_lines
+from qa.ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from qa.ingest.metadata import apply_meta, sidecar_meta
+from qa.ingest.places import resolve_place
+from qa.ingest.practices import extract_practices
+from qa.ingest.structure import split_articles
+from qa.model import Article, Document, FileResult, PreparedDocument
+from qa.settings import ChunkingSettings, Settings, StoreSettings
+from qa.text import sentences, tokenize
+
+log = logging.getLogger(__name__)
+PLACE_CONTEXT_CHARS = 1500
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def parse_text(text: str, chunking: ChunkingSettings) -> list[Article]:
+    """Clean text → articles with their chunks."""
+    articles = []
+    for draft in split_articles(clean_lines(text)):
+        chunks = chunk_article(draft, chunking.min_chars, chunking.max_chars)
+        articles.append(Article(draft.title, draft.text, draft.author, draft.place, draft.date, chunks))
+    return articles
+
+
+def parse_file(path: Path, settings: Settings, meta: dict[str, Any] | None = None) -> Document:
+    """Parse one file without touching any index. Raises LoadError."""
+    loaded, data = load_file(path, max_bytes=settings.ingest.max_bytes)
+    articles = parse_text(loaded.text, settings.chunking)
+    if not any(a.chunks for a in articles):
+        raise LoadError("文件中没有可索引的正文")
+    meta = {**sidecar_meta(path), **(meta or {})}
+    apply_meta(articles, meta)
+    for article in articles:
+        if not (article.province or article.city or article.county):  # not given in the metadata
+            # the place is named in the title or the lead; scanning the whole text costs more than it adds
+            region = resolve_place(article.place, f"{article.title}\n{article.text[:PLACE_CONTEXT_CHARS]}")
+            article.province, article.city, article.county = region.province, region.city, region.county
+    return Document(
+        path=str(path.resolve()),
+        file_name=path.name,
+        format=loaded.format,
+        encoding=loaded.encoding,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        articles=articles,
+        meta=meta,
+    )
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and supported files under given folders (sorted: results never depend on order)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        else:
+            files.append(path)
+    return files
+
+
+def embedding_text(article: Article, section: list[str], text: str) -> str:
+    """What the embedder sees (and BM25 indexes): title, section path and the chunk text."""
+    return "\n".join([article.title, " > ".join(section[1:]), text])
+
+
+def existing_documents(folder: Path) -> dict[str, tuple[int, str]]:
+    """path → (document id, content hash) of what the knowledge base holds now."""
+    if not (folder / "kb.sqlite").exists():
+        return {}
+    conn = connect(folder)
+    try:
+        migrate(conn)
+        return catalog.document_hashes(conn)
+    finally:
+        conn.close()
+
+
+def _unchanged(path: Path, known_hash: str, max_bytes: int) -> bool:
+    """The file's bytes hash to what the knowledge base holds (files over the size limit never are)."""
+    try:
+        if path.stat().st_size > max_bytes:
+            return False
+        return hashlib.sha256(path.read_bytes()).hexdigest() == known_hash
+    except OSError:
+        return False
+
+
+@dataclass
+class _Batch:
+    """What one ingest decides before embedding: the parsed documents, the documents they replace,
+    and a result for every file."""
+
+    results: list[FileResult] = field(default_factory=list)
+    parsed: list[Document] = field(default_factory=list)
+    removals: set[int] = field(default_factory=set)
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    folder: Path,
+    settings: Settings,
+    embedder: Embedder,
+    rebuild: bool = False,
+    meta_table: dict[str, dict[str, Any]] | None = None,
+    progress: Progress | None = None,
+) -> list[FileResult]:
+    """Index files into the knowledge base at ``folder``; one result per file."""
+    report = progress or (lambda stage, done, total: None)
+    store = backend_of(stored_manifest(folder), _store(settings.store))
+    check_reachable(store)  # before any embedding
+    batch = _parse_all(expand_paths(paths), folder, settings, rebuild, meta_table or {}, report)
+    if not batch.parsed and not batch.removals:
+        return batch.results
+    additions = prepare(batch.parsed, embedder, settings.embedding.batch_size, report)
+    report("write", 0, 1)
+    write_changes(
+        folder, embedder.name, embedder.dim, additions, sorted(batch.removals), settings.index.approximate_above, store
+    )
+    report("write", 1, 1)
+    return batch.results
+
+
+def _parse_all(
+    files: list[Path],
+    folder: Path,
+    settings: Settings,
+    rebuild: bool,
+    meta_table: dict[str, dict[str, Any]],
+    report: Progress,
+) -> _Batch:
+    existing = existing_documents(folder)
+    batch = _Batch()
+    if existing and needs_rebuild(stored_manifest(folder)):
+        # written by an older layout: every document is indexed again from its file
+        rebuild = True
+        given = {str(path.resolve()) for path in files}
+        files = files + [Path(p) for p in existing if p not in given and Path(p).is_file()]
+        for gone in (p for p in existing if not Path(p).is_file()):
+            batch.results.append(
+                FileResult(gone, "failed", reason="知识库格式已更新，但源文件已不存在，无法重建：请重新导入该文件")
+            )
+    if rebuild:
+        batch.removals = {doc_id for doc_id, _ in existing.values()}
+    known_hashes = {} if rebuild else {h: p for p, (_, h) in existing.items()}
+    for i, path in enumerate(files):
+        report("parse", i, len(files))
+        key = str(path.resolve())
+        meta = meta_table.get(path.name) or meta_table.get(str(path)) or {}
+        previous = None if rebuild else existing.get(key)
+        if previous and not meta and _unchanged(path, previous[1], settings.ingest.max_bytes):
+            batch.results.append(FileResult(str(path), "unchanged"))  # known content: not even parsed
+            continue
+        try:
+            doc = parse_file(path, settings, meta)
+        except QAError as exc:
+            batch.results.append(FileResult(str(path), "failed", reason=str(exc)))
+            continue
+        except Exception as exc:  # a parser bug must not stop the batch either
+            log.exception("解析 %s 出错", path)
+            batch.results.append(FileResult(str(path), "failed", reason=f"解析出错：{type(exc).__name__}: {exc}"))
+            continue
+        twin = known_hashes.get(doc.content_hash)
+        if twin and twin != key:
+            batch.results.append(FileResult(str(path), "duplicate", reason=f"与已导入的 {Path(twin).name} 内容相同"))
+            continue
+        known_hashes[doc.content_hash] = key
+        chunks = sum(len(a.chunks) for a in doc.articles)
+        batch.results.append(FileResult(str(path), "replaced" if previous else "indexed", chunks=chunks))
+        if previous:
+            batch.removals.add(previous[0])
+        batch.parsed.append(doc)
+    report("parse", len(files), len(files))
+    return batch
+
+
+def prepare(docs: list[Document], embedder: Embedder, batch_size: int, report: Progress) -> list[PreparedDocument]:
+    """Vectors for every chunk and sentence, tokens for every chunk, and the practices each document names."""
+    inputs = [(a, c) for doc in docs for a in doc.articles for c in a.chunks]
+    texts = [embedding_text(a, c.section, c.text) for a, c in inputs]
+    chunk_sentences = [sentences(c.text) for _, c in inputs]
+    sentence_texts = [s for group in chunk_sentences for s in group]
+    sentence_owner = np.repeat(np.arange(len(inputs)), [len(group) for group in chunk_sentences])
+    everything = texts + sentence_texts
+    all_vectors = np.zeros((len(everything), embedder.dim), dtype=np.float32)
+    for start in range(0, len(everything), batch_size):
+        report("embed", start, len(everything))
+        all_vectors[start : start + batch_size] = embedder.embed_documents(everything[start : start + batch_size])
+    report("embed", len(everything), len(everything))
+    vectors, sentence_vectors = all_vectors[: len(texts)], all_vectors[len(texts) :]
+
+    additions = []
+    position = 0
+    for doc in docs:
+        n = sum(len(a.chunks) for a in doc.articles)
+        rows = (sentence_owner >= position) & (sentence_owner < position + n)
+        additions.append(
+            PreparedDocument(
+                doc,
+                vectors[position : position + n],
+                [tokenize(text) for text in texts[position : position + n]],
+                sentence_vectors[rows],
+                sentence_owner[rows] - position,
+                practices_named(doc),
+            )
+        )
+        position += n
+    return additions
+
+
+def practices_named(doc: Document) -> list[tuple[str, int]]:
+    """(practice name, position of the chunk that names it among the document's chunks), per article."""
+    found = []
+    offset = 0
+    for article in doc.articles:
+        for name, start, _ in extract_practices(article.text):
+            at = next((i for i, c in enumerate(article.chunks) if c.start <= start < c.end), None)
+            if at is not None:
+                found.append((name, offset + at))
+        offset += len(article.chunks)
+    return found
+
+
+def _store(store: StoreSettings) -> StoreSettings:
+    """A Milvus Lite file is found wherever the tool is started from."""
+    if store.backend not in ("faiss", "milvus"):
+        raise LoadError(f"config.yaml 的 store.backend 只能是 faiss 或 milvus，现为 “{store.backend}”")
+    if store.backend == "milvus" and "://" not in store.uri:
+        return StoreSettings("milvus", str(Path(store.uri).resolve()))
+    return store
+
+
+def remove_documents(folder: Path, doc_ids: list[int], embedder_name: str, dim: int, purge: bool = False) -> None:
+    """Remove documents; ``purge`` also rewrites their segments at once (see ``write_changes``)."""
+    write_changes(folder, embedder_name, dim, [], doc_ids, purge=purge)

@@ -1,0 +1,177 @@
+"""Hybrid search over one knowledge base: dense (FAISS) + BM25 (jieba), fused, filtered."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.embeddings import Embedder
+from qa.errors import KnowledgeBaseError
+from qa.index import catalog
+from qa.index.knowledge_base import KnowledgeBase
+from qa.model import Filters, Hit, Scope
+from qa.search.query import is_survey, normalise_query
+from qa.search.rerank import Reranker, load_reranker
+from qa.settings import Settings
+from qa.text import expand, tokenize
+
+# Weighted reciprocal-rank fusion. On the dev set (bench/results/retrieval_eval.txt) the USE dense leg is
+# weaker than BM25 on fact questions and stronger on paraphrases; a small k with dense at half weight
+# kept BM25's fact ranking best while adding dense's paraphrase recall (grid over k 5–60, weight 0.2–0.7).
+RRF_K = 5
+DENSE_WEIGHT = 0.5
+
+
+# "Nothing relevant" when neither leg finds a convincing passage. Calibrated on the dev set's negatives
+# (off-topic questions: top cosine ≤ 0.27, top BM25 ≤ 2.4 but for one that shares a rare word) against
+# its answerable questions; BM25 scores scale with the corpus, so recalibrate with `qa eval` on a new corpus.
+MIN_DENSE_COSINE = 0.30
+# Passages sharing this share of 4-character shingles are one passage said twice.
+NEAR_DUPLICATE = 0.8
+PER_ARTICLE_CAP = 2
+RERANK_DEPTH = 30
+# Weight of the thesaurus's official terms in the BM25 query, relative to the user's own words.
+EXPANSION_WEIGHT = 0.3
+MIN_BM25_SCORE = 3.0
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    relevant: bool  # False: nothing in the corpus answers the query; the hits are only the closest passages
+
+
+class HybridRetriever:
+    def __init__(
+        self, kb: KnowledgeBase, embedder: Embedder, candidates: int = 50, reranker: Reranker | None = None
+    ) -> None:
+        if embedder.name != kb.embedder_name:
+            raise KnowledgeBaseError(
+                f"知识库 “{kb.folder.name}” 是用 “{kb.embedder_name}” 建立的，当前配置为 “{embedder.name}”："
+                f"请把 config.yaml 的 embedding.model 改为 “{kb.embedder_name}”，或运行 qa ingest --rebuild"
+            )
+        self.kb = kb
+        self.embedder = embedder
+        self.candidates = candidates
+        self.reranker = reranker
+        import faiss
+
+        # one query at a time: starting OpenMP threads costs more than they save
+        # (flat search over 10k chunks, 2 cores: 4.0 ms with 2 threads, 0.8 ms with 1)
+        faiss.omp_set_num_threads(1)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, folder: Path, embedder: Embedder | None = None) -> HybridRetriever:
+        """The retriever of the knowledge base at ``folder``, with the configured embedder and reranker."""
+        from qa.embeddings import load_embedder
+
+        return cls(
+            KnowledgeBase(folder),
+            embedder or load_embedder(settings.embedding),
+            settings.retrieval.candidates,
+            load_reranker(settings.retrieval),
+        )
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
+        """Top k hits; ``mode`` "dense" or "lexical" runs one leg alone (for evaluation)."""
+        return self.retrieve(query, k, filters, mode).hits
+
+    def retrieve(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> SearchResult:
+        """Top k hits and whether anything in the corpus is relevant at all."""
+        cleaned = normalise_query(query)
+        allowed = catalog.scope(self.kb.conn, filters) if filters else None
+        if allowed is not None and allowed.chunk_ids.size == 0:
+            return SearchResult([], relevant=False)
+        lexical = self._lexical(cleaned, allowed) if mode in ("hybrid", "lexical") else []
+        dense = self._dense(cleaned, allowed, [c for c, _ in lexical]) if mode in ("hybrid", "dense") else []
+        fused: dict[int, float] = {}
+        for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, 1.0)):
+            for chunk_id, rank in _tied_ranks(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+        dense_scores, lexical_scores = dict(dense), dict(lexical)
+        hits = self.fetch(list(fused))
+        for hit in hits:
+            hit.score = fused[hit.chunk_id]
+            hit.dense_score = dense_scores.get(hit.chunk_id)
+            hit.lexical_score = lexical_scores.get(hit.chunk_id)
+        # ties broken by content position, never by chunk id: results must not depend on ingest order
+        hits.sort(key=lambda h: (-round(h.score, 9), h.doc, h.start))
+        if self.reranker is not None and hits:
+            hits = self._rerank(cleaned, hits)
+        hits = _drop_near_duplicates(hits, limit=3 * k)
+        if is_survey(query):
+            hits = _spread_over_articles(hits, PER_ARTICLE_CAP)
+        relevant = bool(dense and dense[0][1] >= MIN_DENSE_COSINE) or bool(lexical and lexical[0][1] >= MIN_BM25_SCORE)
+        return SearchResult(hits[:k], relevant)
+
+    def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """Reorder the top RERANK_DEPTH fused hits by the cross-encoder; the rest keep their order below."""
+        head, tail = hits[:RERANK_DEPTH], hits[RERANK_DEPTH:]
+        scores = self.reranker.score(query, [f"{h.title}\n{h.text}" for h in head])
+        for hit, score in zip(head, scores, strict=True):
+            hit.rerank_score = float(score)
+        head.sort(key=lambda h: (-round(h.rerank_score, 9), h.doc, h.start))
+        return head + tail
+
+    def _dense(self, query: str, allowed: Scope | None, extra: list[int] = ()) -> list[tuple[int, float]]:
+        """Chunks by the mean of two cosines: the whole chunk's, and its best sentence's.
+
+        A short question matches one sentence of a long passage far better than the passage as a
+        whole; the chunk vector keeps the title and section in play. Candidates are the top chunks
+        by chunk vector plus ``extra`` (the BM25 leg's), so both legs rank the same passages.
+        """
+        vector = self.embedder.embed_query(query).astype(np.float32)
+        vectors = self.kb.vectors
+        chunk_cosine = dict(vectors.search(vector, self.candidates, allowed))
+        chunk_cosine.update(vectors.chunk_cosines([c for c in extra if c not in chunk_cosine], vector))
+        best_sentence = vectors.best_sentence(list(chunk_cosine), vector)
+        scores = {cid: (cosine + best_sentence.get(cid, cosine)) / 2 for cid, cosine in chunk_cosine.items()}
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+    def _lexical(self, query: str, allowed: Scope | None) -> list[tuple[int, float]]:
+        return self.kb.lexical(tokenize(query), expand(query), EXPANSION_WEIGHT, self.candidates, allowed)
+
+    def fetch(self, chunk_ids: list[int]) -> list[Hit]:
+        """Hits for chunk ids, in the given order."""
+        return catalog.hits(self.kb.conn, chunk_ids)
+
+
+def _shingles(text: str, n: int = 4) -> set[str]:
+    compact = re.sub(r"[\W_]+", "", text)
+    return {compact[i : i + n] for i in range(max(1, len(compact) - n + 1))}
+
+
+def _drop_near_duplicates(hits: list[Hit], limit: int, threshold: float = NEAR_DUPLICATE) -> list[Hit]:
+    """The first ``limit`` hits that do not repeat a better one (a report reprinted in two files)."""
+    kept: list[tuple[Hit, set[str]]] = []
+    for hit in hits:
+        if len(kept) == limit:
+            break
+        shingles = _shingles(hit.text)
+        if all(len(shingles & other) / len(shingles | other) < threshold for _, other in kept):
+            kept.append((hit, shingles))
+    return [hit for hit, _ in kept]
+
+
+def _spread_over_articles(hits: list[Hit], cap: int) -> list[Hit]:
+    """At most ``cap`` passages per article on top, the rest after in their order: the best stays first."""
+    seen: dict[int | None, int] = {}
+    first, later = [], []
+    for hit in hits:
+        seen[hit.article_id] = seen.get(hit.article_id, 0) + 1
+        (first if seen[hit.article_id] <= cap else later).append(hit)
+    return first + later
+
+
+def _tied_ranks(ranking: list[tuple[int, float]]) -> list[tuple[int, int]]:
+    """(chunk id, rank) where equal scores share a rank, so ties do not follow storage order."""
+    ranks = []
+    for position, (chunk_id, score) in enumerate(ranking):
+        if position and score == ranking[position - 1][1]:
+            ranks.append((chunk_id, ranks[-1][1]))
+        else:
+            ranks.append((chunk_id, position))
+    return ranks

