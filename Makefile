@@ -25,7 +25,7 @@ run: setup
 	$(QA) serve
 
 test: setup check
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m 'slow or not slow'
 
 check: setup
 	$(VENV)/bin/ruff check qa tests bench

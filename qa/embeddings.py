@@ -1,4 +1,5 @@
-"""Text → unit vectors. The offline USE default and any sentence-transformers model.
+"""Text → unit vectors. The offline USE default, any sentence-transformers model, and a hashing
+embedder for tests (``embedding.model: hash-test``).
 
 Both return L2-normalised float32 rows, so inner product is cosine similarity.
 Models load on first use, not at construction, so opening a knowledge base for
@@ -8,6 +9,7 @@ BM25-only work costs nothing.
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +19,7 @@ from qa.errors import EmbedderError
 from qa.settings import EmbeddingSettings
 
 DEFAULT_MODEL = "use-multilingual-v3"
+HASH_MODEL = "hash-test"
 
 
 class Embedder(Protocol):
@@ -61,6 +64,34 @@ class UseEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return _normalise(self._load().encode(list(texts)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+class HashEmbedder:
+    """Deterministic vectors without a model, for tests: each character and character pair of the
+    text hashed into one of ``dim`` signed buckets. Cosines then follow shared wording, so lexical
+    tests mean something; it knows nothing of meaning, so quality is measured with the real models."""
+
+    name = HASH_MODEL
+
+    def __init__(self, dim: int = 256) -> None:
+        self._dim = dim
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            grams = [*text, *(text[i : i + 2] for i in range(len(text) - 1))]
+            codes = np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.uint32, count=len(grams))
+            signs = np.where(codes & 1, 1.0, -1.0).astype(np.float32)
+            np.add.at(vectors[row], (codes >> 1) % self._dim, signs)
+        vectors[~vectors.any(axis=1), 0] = 1.0  # empty text: any unit vector, the same each time
+        return _normalise(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
@@ -121,4 +152,6 @@ def load_embedder(settings: EmbeddingSettings) -> Embedder:
     model = settings.model or DEFAULT_MODEL
     if model in (DEFAULT_MODEL, "use", "use-multilingual"):
         return UseEmbedder()
+    if model == HASH_MODEL:
+        return HashEmbedder()
     return SentenceTransformerEmbedder(model, query_prefix=settings.query_prefix, batch_size=settings.batch_size)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embeddings import UseEmbedder
+from qa.embeddings import HashEmbedder, UseEmbedder
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,8 +14,14 @@ SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture(scope="session")
-def embedder() -> UseEmbedder:
-    """The real offline default model, loaded once per test session."""
+def embedder() -> HashEmbedder:
+    """A deterministic model-free embedder: fast, for everything but measuring quality."""
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> UseEmbedder:
+    """The real offline default model, loaded once per test session (tests using it are marked slow)."""
     return UseEmbedder()
 
 
@@ -58,16 +64,26 @@ def seed_copy(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def seed_kb(tmp_path_factory, embedder):
-    """A knowledge base built once from the seeds, shared read-only by search tests."""
+def _seed_knowledge_base(folder: Path, embedder):
     from qa.index.knowledge_base import KnowledgeBase
     from qa.ingest.pipeline import ingest_paths
 
-    s = Settings(index_dir=str(tmp_path_factory.mktemp("seed-index")))
-    folder = Path(s.index_dir) / "default"
-    results = ingest_paths([SEEDS], folder, s, embedder)
+    results = ingest_paths([SEEDS], folder, Settings(index_dir=str(folder.parent)), embedder)
     assert all(r.status == "indexed" for r in results), results
-    kb = KnowledgeBase(folder)
+    return KnowledgeBase(folder)
+
+
+@pytest.fixture(scope="session")
+def seed_kb(tmp_path_factory, embedder):
+    """A knowledge base built once from the seeds with the test embedder, shared read-only."""
+    kb = _seed_knowledge_base(tmp_path_factory.mktemp("seed-index") / "default", embedder)
+    yield kb
+    kb.close()
+
+
+@pytest.fixture(scope="session")
+def real_seed_kb(tmp_path_factory, real_embedder):
+    """The seeds indexed with the real default model, as `make run` serves them (slow tests only)."""
+    kb = _seed_knowledge_base(tmp_path_factory.mktemp("real-seed-index") / "default", real_embedder)
     yield kb
     kb.close()

@@ -1,8 +1,9 @@
 """A real HTTP server speaking the OpenAI chat-completions protocol, standing in for an LLM endpoint.
 
 Tests set ``server.reply`` (text, or a function of the request's messages), ``server.status``
-(e.g. 429), ``server.delay`` (seconds before answering) or ``server.pause`` (seconds between
-streamed pieces) and read ``server.requests``.
+(e.g. 429), ``server.delay`` (seconds before answering), ``server.pause`` (seconds between
+streamed pieces) or ``server.api_key`` (requests without ``Authorization: Bearer <key>`` get 401),
+and read ``server.requests`` and ``server.authorizations``.
 Streaming requests get server-sent events, in small pieces, like a real endpoint.
 """
 
@@ -25,6 +26,8 @@ class FakeLLM(ThreadingHTTPServer):
         self.delay = 0.0
         self.pause = 0.0  # seconds between streamed pieces
         self.requests: list[dict] = []
+        self.api_key: str | None = None
+        self.authorizations: list[str | None] = []  # the Authorization header of each request
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
@@ -49,6 +52,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append(body)
+        self.server.authorizations.append(self.headers.get("Authorization"))
+        if self.server.api_key is not None and self.headers.get("Authorization") != f"Bearer {self.server.api_key}":
+            return self._error(401, "invalid api key")
         if self.server.delay:
             time.sleep(self.server.delay)
         if self.path != "/v1/chat/completions":

@@ -10,9 +10,10 @@ import pytest
 from qa.answer.answerer import Answerer, rewrite_followup
 from qa.answer.citations import UNSUPPORTED_MARK, Passage, check_sentence, renumber, source_line
 from qa.answer.llm import ChatClient
+from qa.embeddings import HASH_MODEL
 from qa.errors import SettingsError
 from qa.search.hybrid import HybridRetriever
-from qa.settings import Settings
+from qa.settings import EmbeddingSettings, Settings
 from qa.text import sentences
 
 from .fake_llm import FakeLLM
@@ -29,12 +30,10 @@ def extractive(seed_kb, embedder) -> Answerer:
     return Answerer(HybridRetriever(seed_kb, embedder), Settings())
 
 
-def _llm_settings(server: FakeLLM, **llm) -> dict:
-    settings = Settings()
-    settings = settings.replace(
+def _llm_settings(server: FakeLLM, **llm) -> Settings:
+    return Settings(embedding=EmbeddingSettings(model=HASH_MODEL)).replace(
         llm=dict(provider="openai", base_url=server.base_url, model="fake-model", max_retries=0, **llm)
     )
-    return settings
 
 
 def _llm_answerer(seed_kb, embedder, server: FakeLLM, **llm) -> Answerer:
@@ -210,8 +209,15 @@ def test_api_key_is_sent_from_the_named_environment_variable(seed_kb, embedder, 
     monkeypatch.setenv("QA_TEST_KEY", "sk-test-123")
     with FakeLLM() as server:
         server.reply = _quote_passages(1)
+        server.api_key = "sk-test-123"
         answerer = _llm_answerer(seed_kb, embedder, server, api_key_env="QA_TEST_KEY")
         assert answerer.ask("积分超市").mode == "llm"
+        assert server.authorizations == ["Bearer sk-test-123"]
+        # the server refuses any other key: the answer falls back and names the setting to check
+        monkeypatch.setenv("QA_TEST_KEY", "sk-wrong")
+        refused = _llm_answerer(seed_kb, embedder, server, api_key_env="QA_TEST_KEY").ask("积分超市")
+        assert server.authorizations[-1] == "Bearer sk-wrong"
+        assert refused.mode == "extractive" and "401" in refused.notice and "llm.api_key_env" in refused.notice
     assert "sk-test-123" not in str(Settings())
 
 

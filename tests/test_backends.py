@@ -17,7 +17,7 @@ from qa.settings import Settings
 QUERIES = ("5岗20级薪酬增长机制", "怎样给村班子物色接班人", "积分超市", "偏坡乡的“四能一创”指的是什么？")
 
 
-def _settings(tmp_path: Path, backend: str) -> dict:
+def _settings(tmp_path: Path, backend: str) -> Settings:
     settings = Settings(index_dir=str(tmp_path / "index"))
     settings = settings.replace(store={"backend": backend, "uri": str(tmp_path / "milvus.db")})
     return settings
@@ -122,10 +122,10 @@ def test_milvus_leftovers_of_a_crashed_write_are_cleaned_up(tmp_path, seed_copy,
     assert kb.vectors.count == kb.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
 
-def test_unreachable_milvus_names_the_setting(tmp_path, seed_copy, embedder):
+def test_unreachable_milvus_fails_before_any_embedding_and_names_the_setting(tmp_path, seed_copy, counting_embedder):
     from qa.errors import BackendError
 
-    settings = _settings(tmp_path, "milvus")
-    settings = settings.replace(store={"uri": "http://127.0.0.1:9"})
+    settings = _settings(tmp_path, "milvus").replace(store={"uri": "http://127.0.0.1:9"})
     with pytest.raises(BackendError, match="store.uri"):
-        ingest_paths([seed_copy], Path(settings.index_dir) / "default", settings, embedder)
+        ingest_paths([seed_copy], Path(settings.index_dir) / "default", settings, counting_embedder)
+    assert counting_embedder.embedded == 0

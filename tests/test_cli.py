@@ -11,8 +11,10 @@ from pathlib import Path
 from .conftest import ROOT, SEEDS
 
 
-def qa(*args: str, index_dir: Path, check: bool = True) -> subprocess.CompletedProcess:
+def qa(*args: str, index_dir: Path, check: bool = True, test_embedder: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "COLUMNS": "200"}
+    if test_embedder:  # the model-free test embedder: these tests are about the commands, not retrieval quality
+        env["QA_EMBEDDING_MODEL"] = "hash-test"
     proc = subprocess.run(
         [sys.executable, "-m", "qa.app.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
@@ -77,7 +79,9 @@ def test_missing_knowledge_base_is_a_clear_error(tmp_path):
 def test_unknown_model_error_says_what_to_put_in_config(tmp_path):
     env_config = tmp_path / "config.yaml"
     env_config.write_text("embedding:\n  model: /no/such/model-folder\n", encoding="utf-8")
-    proc = qa("ingest", str(SEEDS), "--config", str(env_config), index_dir=tmp_path / "idx", check=False)
+    proc = qa(
+        "ingest", str(SEEDS), "--config", str(env_config), index_dir=tmp_path / "idx", check=False, test_embedder=False
+    )
     assert proc.returncode == 1
     assert "embedding.model" in proc.stderr and "Traceback" not in proc.stderr
 

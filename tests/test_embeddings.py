@@ -24,9 +24,10 @@ def _package_folder(package: str, *parts: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
 
 
-def test_default_is_the_offline_use_model(embedder):
+@pytest.mark.slow
+def test_default_is_the_offline_use_model(real_embedder):
     assert isinstance(load_embedder(EmbeddingSettings()), UseEmbedder)
-    vectors = embedder.embed_documents(["党建引领乡村振兴", "社区工作者队伍建设"])
+    vectors = real_embedder.embed_documents(["党建引领乡村振兴", "社区工作者队伍建设"])
     assert vectors.shape == (2, 512)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 

@@ -150,7 +150,7 @@ KILL_SCRIPT = textwrap.dedent(
     import qa.index.faiss_backend as faiss_backend
     import qa.index.rows as rows
     from qa.settings import Settings
-    from qa.embeddings import UseEmbedder
+    from qa.embeddings import HashEmbedder
     from qa.ingest.pipeline import ingest_paths
 
     where, index_dir, source = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -173,7 +173,7 @@ KILL_SCRIPT = textwrap.dedent(
             stall()  # inside the open transaction
         rows.set_manifest = set_manifest
     settings = Settings()
-    ingest_paths([Path(source)], Path(index_dir) / "default", settings, UseEmbedder())
+    ingest_paths([Path(source)], Path(index_dir) / "default", settings, HashEmbedder())
     """
 )
 

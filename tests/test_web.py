@@ -46,10 +46,11 @@ def _start(settings: dict):
 
 
 @pytest.fixture(scope="module")
-def index_dir(seed_kb, tmp_path_factory) -> Path:
-    """A private copy of the seed knowledge base: these tests add and delete documents."""
+def index_dir(real_seed_kb, tmp_path_factory) -> Path:
+    """A private copy of the seed knowledge base, built with the real default model as `make run` builds it:
+    these tests add and delete documents."""
     folder = tmp_path_factory.mktemp("web-index")
-    shutil.copytree(seed_kb.folder, folder / "default")
+    shutil.copytree(real_seed_kb.folder, folder / "default")
     return folder
 
 

@@ -25,9 +25,8 @@ from qa.settings import Settings
 @pytest.fixture
 def ws(seed_kb, tmp_path, embedder) -> Workspace:
     shutil.copytree(seed_kb.folder, tmp_path / "index" / "default")
-    settings = Settings(index_dir=str(tmp_path / "index"))
+    settings = Settings(index_dir=str(tmp_path / "index")).replace(embedding={"model": embedder.name})
     workspace = Workspace(settings)
-    workspace._embedder = embedder  # the session's model, already loaded
     return workspace
 
 
@@ -103,7 +102,7 @@ def test_bad_names_and_empty_knowledge_bases_are_explained(ws):
 
 def test_settings_and_examples_come_from_the_corpus(ws):
     summary = settings_summary(ws, "default")
-    assert "use-multilingual-v3" in summary and "摘录模式" in summary and "5 个文档" in summary
+    assert "hash-test" in summary and "摘录模式" in summary and "5 个文档" in summary
     questions = example_questions(ws, "default")
     assert len(questions) >= 4 and any(q.startswith("“") for q in questions)
 

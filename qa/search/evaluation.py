@@ -102,22 +102,17 @@ def format_table(reports: dict[str, dict[str, dict[str, float]]], k: int = 10) -
 # ------------------------------------------------------------------ baselines
 
 
-def _file_texts(files: list[Path]) -> list[tuple[str, str]]:
-    """(file name, loaded text) as a standard recipe would see the files: no cleaning, no structure."""
-    from qa.ingest.loaders import load_file
-
-    return [(path.name, load_file(path)[0].text) for path in files]
-
-
 class LangchainDenseBaseline:
-    """The standard recipe: RecursiveCharacterTextSplitter(500, 50) + dense FAISS, same embedder."""
+    """The standard recipe: RecursiveCharacterTextSplitter(500, 50) + dense FAISS, same embedder.
 
-    def __init__(self, files: list[Path], embedder) -> None:
+    ``texts`` are (file name, text as loaded): what a standard recipe sees, no cleaning, no structure."""
+
+    def __init__(self, texts: list[tuple[str, str]], embedder) -> None:
         import faiss
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)
-        self.chunks = [(name, piece) for name, text in _file_texts(files) for piece in splitter.split_text(text)]
+        self.chunks = [(name, piece) for name, text in texts for piece in splitter.split_text(text)]
         self.embedder = embedder
         vectors = embedder.embed_documents([c[1] for c in self.chunks])
         self.index = faiss.IndexFlatIP(vectors.shape[1])
@@ -129,9 +124,9 @@ class LangchainDenseBaseline:
 
 
 class FixedBM25Baseline:
-    """jieba (default dictionary) BM25 over fixed 300-character chunks."""
+    """jieba (default dictionary) BM25 over fixed 300-character chunks of (file name, text as loaded)."""
 
-    def __init__(self, files: list[Path], size: int = 300) -> None:
+    def __init__(self, texts: list[tuple[str, str]], size: int = 300) -> None:
         import logging
 
         import bm25s
@@ -139,9 +134,7 @@ class FixedBM25Baseline:
 
         jieba.setLogLevel(logging.WARNING)
         self._cut = jieba.lcut
-        self.chunks = [
-            (name, text[i : i + size]) for name, text in _file_texts(files) for i in range(0, len(text), size)
-        ]
+        self.chunks = [(name, text[i : i + size]) for name, text in texts for i in range(0, len(text), size)]
         self.model = bm25s.BM25()
         self.model.index([self._tokens(c[1]) for c in self.chunks], show_progress=False)
 

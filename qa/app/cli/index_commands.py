@@ -205,9 +205,11 @@ def evaluate_cmd(
 
         reports = {}
         if compare:
-            files = [Path(r["path"]) for r in knowledge_base.documents()]
-            reports["langchain-500"] = evaluate(LangchainDenseBaseline(files, embedder), items, k)
-            reports["bm25-300"] = evaluate(FixedBM25Baseline(files), items, k)
+            from qa.ingest.loaders import load_file
+
+            texts = [(Path(r["path"]).name, load_file(Path(r["path"]))[0].text) for r in knowledge_base.documents()]
+            reports["langchain-500"] = evaluate(LangchainDenseBaseline(texts, embedder), items, k)
+            reports["bm25-300"] = evaluate(FixedBM25Baseline(texts), items, k)
             reports["dense"] = evaluate(ours("dense"), items, k)
             reports["bm25"] = evaluate(ours("lexical"), items, k)
         reports["hybrid"] = evaluate(ours("hybrid"), items, k)
