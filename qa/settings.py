@@ -59,7 +59,7 @@ class StoreSettings:
 class RetrievalSettings:
     candidates: int = 50  # per leg, before fusion
     reranker: str | None = None  # CrossEncoder name or folder; off by default
-    k: int = 10  # passages a search shows
+    k: int = 10  # passages `qa search` shows unless -k says otherwise
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from qa.index.knowledge_base import KnowledgeBase
+from qa.index.protocol import SearchIndex
 from qa.ingest.pipeline import ingest_paths, remove_documents
 from qa.model import Filters
 from qa.search.hybrid import HybridRetriever
@@ -68,6 +69,7 @@ def test_both_backends_give_the_same_results(tmp_path, seed_copy, embedder):
 def test_counts_agree_and_the_gold_passage_comes_first(built, embedder):
     folder, _ = built
     kb = KnowledgeBase(folder)
+    assert isinstance(kb.vectors, SearchIndex)  # both backends fill the one reading interface
     chunks = kb.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
     assert kb.vectors.count == chunks and kb.vectors.sentence_count >= chunks
     [top] = HybridRetriever(kb, embedder).search("5岗20级薪酬增长机制", k=1)

@@ -121,3 +121,24 @@ def test_draft_paragraph_round_trips_through_the_browser_state(ws):
     data = paragraph.to_dict()
     again = DraftParagraph(data["text"], [Citation(**s) for s in data["suggestions"]], data["accepted"])
     assert again == paragraph
+
+
+def test_handler_failures_reach_the_page_as_chinese_messages(ws, monkeypatch, caplog):
+    import gradio as gr
+
+    from qa.app.web.handlers import WebHandlers
+    from qa.errors import UNEXPECTED
+
+    handlers = WebHandlers(ws.settings)
+    with pytest.raises(gr.Error, match="知识库名称"):  # a QAError: its own message
+        handlers.create_kb("../escape")
+    with pytest.raises(gr.Error, match="请输入问题"):
+        next(handlers.ask("  ", [], [], "default", "", "", ""))
+
+    def broken(*args, **kwargs):
+        raise KeyError("bug")
+
+    monkeypatch.setattr("qa.app.workspace.search_table", broken)
+    with pytest.raises(gr.Error) as raised:  # anything else: a short Chinese message, the trace in the log
+        handlers.search("default", "积分超市", 3)
+    assert raised.value.message == UNEXPECTED and "KeyError" in caplog.text

@@ -1,1 +1,2 @@
-"""answer"""
+"""Answers with verified citations (extractive offline, or an OpenAI-compatible LLM), similar experience,
+draft citations and exports."""

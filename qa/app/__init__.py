@@ -1,1 +1,1 @@
-"""app"""
+"""What users run: the `qa` command line and the web app."""

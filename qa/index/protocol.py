@@ -7,13 +7,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from qa.model import PreparedDocument, Scope
 
 
+@runtime_checkable
 class SearchIndex(Protocol):
     """Chunk vectors, sentence vectors and the BM25 leg, searched by chunk id."""
 

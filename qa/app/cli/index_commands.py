@@ -117,7 +117,7 @@ def search(
     query: Annotated[Optional[str], typer.Argument(help="查询语句")] = None,
     batch: Annotated[Optional[Path], typer.Option("--batch", help='JSONL 文件，每行 {"question": ...}')] = None,
     kb: KbOption = None,
-    k: Annotated[int, typer.Option("-k", help="返回条数")] = 10,
+    k: Annotated[Optional[int], typer.Option("-k", help="返回条数（默认取 config.yaml 的 retrieval.k）")] = None,
     place: Annotated[Optional[str], typer.Option("--place", help="只看某地（地名、市或县）")] = None,
     province: Annotated[Optional[str], typer.Option("--province", help="只看某省，如 贵州")] = None,
     doc: Annotated[Optional[str], typer.Option("--doc", help="只看某个文件")] = None,
@@ -137,6 +137,7 @@ def search(
         settings = settings_from(config, index_dir)
         retriever = HybridRetriever.from_settings(settings, kb_path(settings, kb))
         filters = Filters(doc=doc, place=place, province=province, year=year)
+        k = k or settings.retrieval.k
         if batch:
             for line in batch.read_text(encoding="utf-8").splitlines():
                 if line.strip():
