@@ -100,7 +100,7 @@ class HashEmbedder:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model: a hub name (cached) or a local folder."""
 
-    def __init__(self, model: str, query_prefix: str = "", batch_size: int = 32) -> None:
+    def __init__(self, model: str, query_prefix: str = "", batch_size: int = EmbeddingSettings.batch_size) -> None:
         self.name = model
         self.query_prefix = query_prefix
         self.batch_size = batch_size

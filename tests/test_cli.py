@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT, SEEDS
 
 
@@ -76,6 +78,7 @@ def test_missing_knowledge_base_is_a_clear_error(tmp_path):
     assert "不存在" in proc.stderr and "qa ingest" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # loads sentence-transformers (and torch) to find the model missing
 def test_unknown_model_error_says_what_to_put_in_config(tmp_path):
     env_config = tmp_path / "config.yaml"
     env_config.write_text("embedding:\n  model: /no/such/model-folder\n", encoding="utf-8")

@@ -119,6 +119,7 @@ def test_cross_encoder_reranker_loads_a_local_folder(seed_kb, embedder):
     assert len(hits) == 5 and all(isinstance(h.rerank_score, float) for h in hits)
 
 
+@pytest.mark.slow  # loads sentence-transformers (and torch)
 def test_missing_reranker_names_the_setting():
     from qa.errors import EmbedderError
 

@@ -15,7 +15,7 @@ from qa.index.knowledge_base import KnowledgeBase
 from qa.model import Filters, Hit, Scope
 from qa.search.query import is_survey, normalise_query
 from qa.search.rerank import Reranker, load_reranker
-from qa.settings import Settings
+from qa.settings import RetrievalSettings, Settings
 from qa.text import expand, tokenize
 
 # Weighted reciprocal-rank fusion. On the dev set (bench/results/retrieval_eval.txt) the USE dense leg is
@@ -46,7 +46,11 @@ class SearchResult:
 
 class HybridRetriever:
     def __init__(
-        self, kb: KnowledgeBase, embedder: Embedder, candidates: int = 50, reranker: Reranker | None = None
+        self,
+        kb: KnowledgeBase,
+        embedder: Embedder,
+        candidates: int = RetrievalSettings.candidates,
+        reranker: Reranker | None = None,
     ) -> None:
         if embedder.name != kb.embedder_name:
             raise KnowledgeBaseError(
