@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.search.evaluation import Ranked, evaluate, load_questions
+from qa.search.evaluation import Ranked, evaluate, half_of, load_questions
 
 from .conftest import ROOT
 from .test_cli import qa
@@ -31,7 +31,7 @@ def test_metrics_on_a_scripted_system(tmp_path):
         "b": Ranked([("y.txt", "丙在此"), ("z.txt", "乙")]),  # first relevant at rank 1, one of two gold found
         "c": Ranked([("x.txt", "甲")], nothing_relevant=True),
     }
-    report = evaluate(lambda q: answers[q], load_questions(path), k=10)
+    report = evaluate(lambda q, history: answers[q], load_questions(path), k=10)
     assert report["fact"]["hit@1"] == 0.0 and report["fact"]["hit@5"] == 1.0 and report["fact"]["mrr@10"] == 0.5
     assert report["similar"]["mrr@10"] == 1.0 and report["similar"]["recall@10"] == 0.5
     assert report["negative"]["rejected"] == 1.0
@@ -61,3 +61,45 @@ def test_eval_compare_on_dev_set(tmp_path):
     # abstention: most off-topic questions are recognised, almost no answerable one is refused
     assert report["hybrid"]["negative"]["rejected"] >= 0.9
     assert report["hybrid"]["overall"]["wrongly_rejected"] <= 0.05
+
+
+def test_halves_split_by_document_and_follow_ups_reach_the_system_with_their_history():
+    one = {"question": "甲?", "gold": [{"doc": "a.txt", "contains": "甲"}], "kind": "fact"}
+    same_doc = {"question": "乙?", "gold": [{"doc": "a.txt", "contains": "乙"}], "kind": "how"}
+    assert half_of(one) == half_of(same_doc) and half_of({**one, "half": "check"}) == "check"
+    seen = []
+
+    def system(question, history):
+        seen.append((question, list(history)))
+        return Ranked([("a.txt", "乙在这里")])
+
+    follow_up = {
+        "question": "那乙呢？",
+        "history": ["甲?"],
+        "gold": [{"doc": "a.txt", "contains": "乙"}],
+        "kind": "followup",
+    }
+    report = evaluate(system, [follow_up], k=10)
+    assert seen == [("那乙呢？", ["甲?"])] and report["followup"]["mrr@10"] == 1.0
+
+
+QUESTION_SETS = ROOT.parent / "shared" / "devdata"
+
+
+@pytest.mark.skipif(
+    not (QUESTION_SETS / "cctv_rural").is_dir(), reason="the development corpora are not beside the project"
+)
+def test_cctv_rural_question_set_is_verified_against_its_corpus():
+    items = load_questions(ROOT / "tests" / "data" / "cctv_rural_questions.jsonl")
+    texts = {p.name: p.read_text(encoding="utf-8") for p in (QUESTION_SETS / "cctv_rural").glob("*.txt")}
+    kinds = {i["kind"] for i in items}
+    assert len(items) >= 250 and kinds == {"fact", "how", "everyday", "similar", "followup", "negative"}
+    assert sum(i["kind"] == "negative" for i in items) >= 40
+    assert {half_of(i) for i in items} == {"tune", "check"}
+    for item in items:
+        for gold in item["gold"]:
+            assert gold["contains"] in texts[gold["doc"]], item["question"]
+        for word in item.get("absent", []):  # a negative: none of its telling words is in the corpus
+            assert not any(word in text for text in texts.values()), item["question"]
+        if item["kind"] == "followup":
+            assert item["history"]

@@ -1,14 +1,18 @@
 """Retrieval metrics over a question file, and the standard recipes measured beside ours.
 
 Question file: one JSON object per line,
-``{"question": ..., "gold": [{"doc": <file name>, "contains": <substring>}], "kind": "fact|paraphrase|similar|negative"}``.
-A hit is relevant when it comes from a gold document and contains that gold item's substring.
+``{"question": ..., "gold": [{"doc": <file name>, "contains": <substring>}], "kind": ..., "history": [...], "half": ...}``.
+``kind`` is fact, paraphrase, how, everyday, similar, followup or negative (gold ``[]``); ``history`` holds the
+earlier questions of a follow-up. A hit is relevant when it comes from a gold document and contains that
+gold item's substring. Every set is split into a tuning half and a check half by document (``half_of``),
+so that a change tuned on one half can be checked on the other.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +20,8 @@ import numpy as np
 
 from qa.errors import UserError
 
-KINDS = ("fact", "paraphrase", "similar", "negative")
+KINDS = ("fact", "paraphrase", "how", "everyday", "similar", "followup", "negative")
+HALVES = ("tune", "check")
 
 
 @dataclass
@@ -27,7 +32,16 @@ class Ranked:
     nothing_relevant: bool = False
 
 
-System = Callable[[str], Ranked]
+System = Callable[[str, Sequence[str]], Ranked]  # (question, earlier questions) → ranked passages
+
+
+def half_of(item: dict) -> str:
+    """The half a question belongs to: its ``half``, else decided by its first gold document (by the
+    question itself for negatives), so that all questions on one document fall in the same half."""
+    if item.get("half") in HALVES:
+        return item["half"]
+    key = item["gold"][0]["doc"] if item["gold"] else item["question"]
+    return HALVES[zlib.crc32(key.encode()) % 2]
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -51,14 +65,14 @@ def evaluate(system: System, questions: list[dict], k: int = 10) -> dict[str, di
     """Per kind and overall: hit@1, hit@5, MRR@k, gold recall@k; for negatives, the share rejected."""
     rows: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
     for item in questions:
-        ranked = system(item["question"])
+        ranked = system(item["question"], item.get("history") or [])
         hits = ranked.hits[:k]
         if not item["gold"]:
             rows["negative"].append({"rejected": float(ranked.nothing_relevant)})
             continue
         relevant = [any(_matches(h, g) for g in item["gold"]) for h in hits]
         first = next((i for i, r in enumerate(relevant) if r), None)
-        rows[item.get("kind", "fact")].append(
+        rows.setdefault(item.get("kind", "fact"), []).append(
             {
                 "hit@1": float(first == 0),
                 "hit@5": float(first is not None and first < 5),
@@ -86,7 +100,8 @@ def format_table(reports: dict[str, dict[str, dict[str, float]]], k: int = 10) -
     names = list(reports)
     width = max(12, *(len(n) for n in names)) + 2
     lines = []
-    for kind in (*KINDS, "overall"):
+    kinds = dict.fromkeys(kind for report in reports.values() for kind in report if kind != "overall")
+    for kind in (*sorted(kinds, key=lambda k: KINDS.index(k) if k in KINDS else len(KINDS)), "overall"):
         metrics = ["rejected"] if kind == "negative" else ["hit@1", "hit@5", f"mrr@{k}", f"recall@{k}"]
         present = [n for n in names if kind in reports[n]]
         if not present:
@@ -118,8 +133,10 @@ class LangchainDenseBaseline:
         self.index = faiss.IndexFlatIP(vectors.shape[1])
         self.index.add(vectors)
 
-    def __call__(self, question: str, k: int = 10) -> Ranked:
-        _, ids = self.index.search(self.embedder.embed_query(question).reshape(1, -1), k)
+    def __call__(self, question: str, history: Sequence[str] = (), k: int = 10) -> Ranked:
+        # the recipe has no follow-up rewriting: earlier questions are simply put in front
+        query = " ".join([*history, question])
+        _, ids = self.index.search(self.embedder.embed_query(query).reshape(1, -1), k)
         return Ranked([self.chunks[i] for i in ids[0] if i >= 0])
 
 
@@ -141,7 +158,10 @@ class FixedBM25Baseline:
     def _tokens(self, text: str) -> list[str]:
         return [t for t in self._cut(text) if t.strip()]
 
-    def __call__(self, question: str, k: int = 10) -> Ranked:
-        scores = self.model.get_scores(self._tokens(question))
+    def __call__(self, question: str, history: Sequence[str] = (), k: int = 10) -> Ranked:
+        tokens = self._tokens(" ".join([*history, question]))
+        if not tokens:  # nothing to match (bm25s refuses an empty query)
+            return Ranked([])
+        scores = self.model.get_scores(tokens)
         order = np.argsort(-scores, kind="stable")[:k]
         return Ranked([self.chunks[i] for i in order if scores[i] > 0])

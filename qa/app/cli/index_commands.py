@@ -170,54 +170,33 @@ def _search_payload(question: str | None, result: Any) -> dict[str, Any]:
 
 @app.command("eval")
 def evaluate_cmd(
-    questions: Annotated[Path, typer.Argument(help="问题集 JSONL：question, gold[{doc, contains}], kind")],
+    questions: Annotated[Path, typer.Argument(help="问题集 JSONL：question, gold[{doc, contains}], kind, history")],
     kb: KbOption = None,
     k: Annotated[int, typer.Option("-k", help="评测前 k 条")] = 10,
     compare: Annotated[bool, typer.Option("--compare", help="同一次运行中对比标准做法与各单路检索")] = False,
+    half: Annotated[str, typer.Option("--half", help="all（全部）、tune（调参半）或 check（检验半）")] = "all",
     as_json: JsonOption = False,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """评测检索质量：hit@1、hit@5、MRR@k、召回率，按问题类型分列。"""
-    from qa.embeddings import load_embedder
-    from qa.search.evaluation import (
-        FixedBM25Baseline,
-        LangchainDenseBaseline,
-        Ranked,
-        evaluate,
-        format_table,
-        load_questions,
-    )
-    from qa.search.hybrid import HybridRetriever
+    """评测检索质量：hit@1、hit@5、MRR@k、召回率，按问题类型分列；问题集按文档分为调参半和检验半。"""
+    from qa.answer.answerer import Answerer
+    from qa.app.measure import measure
+    from qa.errors import UserError
+    from qa.search.evaluation import format_table, load_questions
 
     with user_errors():
+        if half not in ("all", "tune", "check"):
+            raise UserError(f"--half 只能是 all、tune 或 check，现为 “{half}”")
         settings = settings_from(config, index_dir)
-        embedder = load_embedder(settings.embedding)
-        retriever = HybridRetriever.from_settings(settings, kb_path(settings, kb), embedder)
-        knowledge_base = retriever.kb
-        items = load_questions(questions)
-
-        def ours(mode: str):
-            def run(question: str) -> Ranked:
-                result = retriever.retrieve(question, k, mode=mode)
-                return Ranked([(h.doc, h.text) for h in result.hits], nothing_relevant=not result.relevant)
-
-            return run
-
-        reports = {}
-        if compare:
-            from qa.ingest.loaders import load_file
-
-            texts = [(Path(r["path"]).name, load_file(Path(r["path"]))[0].text) for r in knowledge_base.documents()]
-            reports["langchain-500"] = evaluate(LangchainDenseBaseline(texts, embedder), items, k)
-            reports["bm25-300"] = evaluate(FixedBM25Baseline(texts), items, k)
-            reports["dense"] = evaluate(ours("dense"), items, k)
-            reports["bm25"] = evaluate(ours("lexical"), items, k)
-        reports["hybrid"] = evaluate(ours("hybrid"), items, k)
+        answerer = Answerer.from_settings(settings, kb_path(settings, kb))
+        reports = measure(answerer, load_questions(questions), k, compare)
+        if half not in reports:
+            raise UserError(f"问题集中没有属于 {half} 半的问题")
     if as_json:
-        print(json.dumps(reports, ensure_ascii=False, indent=2))
+        print(json.dumps(reports[half], ensure_ascii=False, indent=2))
     else:
-        print(format_table(reports, k))
+        print(format_table(reports[half], k))
 
 
 @app.command()
