@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 CHUNK_KINDS = ("point", "paragraph", "caption")
-# Bumped when chunking changes what the chunks are: ingest then rebuilds the knowledge base from its files.
-CHUNKER_VERSION = "1"
+# Bumped when chunking or the indexed terms change: ingest then rebuilds the knowledge base from its files.
+CHUNKER_VERSION = "3"
 
 
 @dataclass

@@ -135,7 +135,7 @@ def test_lexical_scores_equal_the_bm25_formula(seed_kb, query):
         norm = K1 * (1 - B + B * len(doc) / average)
         return sum(bm25_idf(df[t], len(docs)) * doc.count(t) / (doc.count(t) + norm) for t in tokens if t in doc)
 
-    found = seed_kb.lexical(tokens, [], 0.0, 5, None)
+    found = seed_kb.lexical([(tokens, 1.0)], 5, None)
     assert found
     for chunk_id, value in found:
         assert value == pytest.approx(score(docs[chunk_id]), rel=1e-4)

@@ -30,7 +30,7 @@ from qa.embeddings import Embedder
 from qa.errors import LLMError
 from qa.index import catalog
 from qa.model import Answer, AnswerSentence, Filters, Hit
-from qa.search.hybrid import MIN_BM25_SCORE, MIN_DENSE_COSINE, HybridRetriever
+from qa.search.hybrid import HybridRetriever
 from qa.settings import Settings
 
 ABSTAIN_TEXT = f"{NO_ANSWER}。知识库中没有直接回答这个问题的材料；下面是最接近的段落，仅供参考（可能相关）。"
@@ -105,12 +105,14 @@ class Answerer:
                 notice = f"{exc}。本次改用摘录模式回答。"
                 yield AnswerEvent("reset", notice)
             else:
-                yield AnswerEvent("done", answer=self._from_llm(question, standalone, "".join(pieces), hits))
+                answer = self._from_llm(question, standalone, "".join(pieces), hits)
+                answer.confidence = _confidence(answer, result.confident)
+                yield AnswerEvent("done", answer=answer)
                 return
         quotes = choose_quotes(standalone, hits, self.retriever.embedder)
         lines = compose(standalone, quotes, hits)
         answer = self._build(question, standalone, lines, hits, "extractive", {q.hit + 1: q for q in quotes})
-        answer.notice = notice
+        answer.notice, answer.confidence = notice, _confidence(answer, result.confident)
         yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
 
@@ -159,7 +161,7 @@ class Answerer:
             citations=citations,
             mode=mode,
             abstained=False,
-            confidence=_confidence(hits),
+            confidence="low",  # set by the caller, which knows how well the passages cover the question
         )
 
     def _abstain(self, question: str, standalone: str, hits: list[Hit], mode: str) -> Answer:
@@ -176,11 +178,11 @@ class Answerer:
         )
 
 
-def _confidence(hits: list[Hit]) -> str:
-    """ "high" when a leg is well above its "nothing relevant" threshold, else "low"."""
-    dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
-    lexical = max((h.lexical_score or 0.0 for h in hits), default=0.0)
-    return "high" if dense >= MIN_DENSE_COSINE + 0.1 or lexical >= 2 * MIN_BM25_SCORE else "low"
+def _confidence(answer: Answer, passages_cover_question: bool) -> str:
+    """ "high" only when the passages cover the question and every sentence of the answer checks out."""
+    if answer.abstained:
+        return answer.confidence
+    return "high" if passages_cover_question and not answer.unsupported else "low"
 
 
 # ------------------------------------------------------------------ rule-based follow-up rewriting

@@ -63,23 +63,28 @@ class KnowledgeBase:
                 "请运行 qa ingest --rebuild 重建",
             )
 
-    def lexical(
-        self, tokens: list[str], expansion: list[str], expansion_weight: float, n: int, allowed: Scope | None
-    ) -> list[tuple[int, float]]:
-        """The n best chunks by BM25 for the query tokens (plus thesaurus tokens at a reduced weight)."""
-        return self.vectors.lexical(self._query_weights(tokens, expansion, expansion_weight), n, allowed)
+    def lexical(self, groups: list[tuple[list[str], float]], n: int, allowed: Scope | None) -> list[tuple[int, float]]:
+        """The n best chunks by BM25 for groups of query terms, each group at its own weight (the user's
+        words at 1, thesaurus terms and character pairs below)."""
+        return self.vectors.lexical(self.query_weights(groups), n, allowed)
 
-    def _query_weights(self, tokens: list[str], expansion: list[str], expansion_weight: float) -> dict[int, float]:
+    def query_weights(self, groups: list[tuple[list[str], float]]) -> dict[int, float]:
         """Query-side BM25 weight of each term id: idf from the corpus-wide document frequencies."""
-        found = catalog.term_statistics(self.conn, set(tokens) | set(expansion))
+        found = catalog.term_statistics(self.conn, {t for terms, _ in groups for t in terms})
         docs = int(self.manifest.get("bm25_docs", 0))
         weights: dict[int, float] = {}
-        for token_list, weight in ((tokens, 1.0), (expansion, expansion_weight)):
+        for token_list, weight in groups:
             for t in token_list:  # a repeated query word counts again, as in bm25s
                 if t in found:
                     term_id, df = found[t]
                     weights[term_id] = weights.get(term_id, 0.0) + weight * bm25_idf(df, docs)
         return weights
+
+    def idf(self, terms: list[str]) -> dict[str, float]:
+        """BM25 idf of each term; a term the corpus lacks gets the highest idf there is."""
+        found = catalog.term_statistics(self.conn, set(terms))
+        docs = int(self.manifest.get("bm25_docs", 0))
+        return {t: bm25_idf(found[t][1] if t in found else 0, docs) for t in terms}
 
     @property
     def chunk_count(self) -> int:

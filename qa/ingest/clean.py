@@ -1,8 +1,9 @@
 """Normalise raw text into clean paragraph lines.
 
-Only whitespace and whole lines are touched: no character inside a paragraph is
-changed (full-width and half-width punctuation stay as the author wrote them),
-so every sentence a user quotes is found verbatim in the source.
+Whitespace, whole noise lines and web markup are touched, nothing else: HTML comments, Markdown
+emphasis, link targets and heading marks, and a news agency's dateline ("央视网消息（新闻联播）：") are not
+the author's words and are dropped; every other character stays as written (full-width and half-width
+punctuation included), so every sentence a user quotes is found verbatim in the source as a reader sees it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,21 @@ _NOISE = re.compile(
     r"发布时间[:：].{0,30}|浏览次数[:：].{0,10}|点击[数量]?[:：]?\d*|上一篇.*|下一篇.*|返回顶部)"
     r"\s*[:：]?\s*$"
 )
+# Markup of text copied from web pages and Markdown files: removed, the words it wraps kept.
+_HTML_COMMENT = re.compile(r"<!--.*?-->")
+_ENTITY = re.compile(r"\\?&#x?[0-9A-Fa-f]{1,6};")
+_LINK_LINE = re.compile(r"^(?:\[[^\]]*\]\([^)]*\)\s*)+$")  # a line that is only links ("[查看原文](…)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# bold marks, in text that shows other Markdown or web markup: elsewhere "**社区" is a masked name and stays
+_EMPHASIS = re.compile(r"\*{4,}|\*\*([^*\n]+?)\*\*")
+_MARKED_UP = re.compile(r"<!--|\]\(https?://|^#{1,6} ", re.M)
+_HEADING_MARK = re.compile(r"^#{1,6}\s+")
+# "央视网消息（新闻联播）：", "新华社北京3月5日电：": who reported it, not what was reported
+_DATELINE = re.compile(r"^[\u4e00-\u9fff]{1,8}(?:消息|电)[（(][^）)]{1,20}[）)][：:]\s*")
 # A line ending in one of these is complete; anything else may be a line broken mid-sentence.
 _COMPLETE_END = tuple("。！？；…”’」』）)】：:.!?;")
 _BROKEN_MIN_CHARS = 50  # titles and headings are shorter; broken body lines are long
+_CLAUSE_MARKS = "，,、；"
 _STARTS_NEW_BLOCK = re.compile(
     r"^(?:[一二三四五六七八九十]+[、是]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|第[一二三四五六七八九十]+|本报讯|本报记者)"
 )
@@ -32,8 +45,9 @@ def clean_lines(raw: str) -> list[str]:
     raw = raw.translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
     lines: list[str] = []
     blank_run = 0
-    for line in raw.split("\n"):
-        line = _SPACES.sub(" ", line).strip()
+    emphasis = _MARKED_UP.search(raw) is not None
+    for line in _HTML_COMMENT.sub("", raw).split("\n"):
+        line = _SPACES.sub(" ", _unmark(line, emphasis)).strip()
         if not line:
             blank_run += 1
             continue
@@ -48,6 +62,16 @@ def clean_lines(raw: str) -> list[str]:
     lines = _drop_web_snippet(lines)
     lines = _drop_repeated_lines(lines)
     return _merge_broken_lines(lines)
+
+
+def _unmark(line: str, emphasis: bool) -> str:
+    """The line without web or Markdown markup (see the module docstring)."""
+    if _LINK_LINE.match(line.strip()):
+        return ""
+    line = _LINK.sub(r"\1", _ENTITY.sub("", line)).strip()
+    if emphasis:
+        line = _HEADING_MARK.sub("", _EMPHASIS.sub(lambda m: m.group(1) or "", line))
+    return _DATELINE.sub("", line)
 
 
 def _squash(text: str) -> str:
@@ -88,6 +112,7 @@ def _merge_broken_lines(lines: list[str]) -> list[str]:
             and out[-1] != GAP
             and len(out[-1]) >= _BROKEN_MIN_CHARS
             and not out[-1].endswith(_COMPLETE_END)
+            and any(mark in out[-1] for mark in _CLAUSE_MARKS)  # a title runs long without any
             and not _STARTS_NEW_BLOCK.match(line)
         ):
             joiner = " " if out[-1][-1].isascii() and line[0].isascii() and out[-1][-1].isalnum() else ""

@@ -30,7 +30,7 @@ from qa.ingest.practices import extract_practices
 from qa.ingest.structure import split_articles
 from qa.model import Article, Document, FileResult, PreparedDocument
 from qa.settings import ChunkingSettings, Settings, StoreSettings
-from qa.text import sentences, tokenize
+from qa.text import index_terms, sentences
 
 log = logging.getLogger(__name__)
 PLACE_CONTEXT_CHARS = 1500
@@ -221,7 +221,7 @@ def prepare(docs: list[Document], embedder: Embedder, batch_size: int, report: P
             PreparedDocument(
                 doc,
                 vectors[position : position + n],
-                [tokenize(text) for text in texts[position : position + n]],
+                [index_terms(text) for text in texts[position : position + n]],
                 sentence_vectors[rows],
                 sentence_owner[rows] - position,
                 practices_named(doc),

@@ -14,10 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 
 _CJK = "\u4e00-\u9fff"
-# Words that follow a place name but end in a place suffix themselves ("乡村振兴", "市委").
-_COUNTY = rf"[{_CJK}]{{2,4}}?(?:市(?![场委直级民])|县(?![委级域])|区(?![域别块委])|州(?![委])|旗)|[{_CJK}]{{2,8}}?自治[县州旗]"
+# Words that follow a place name but end in a place suffix themselves ("乡村振兴", "市委"), and common
+# words that end like one ("革命老区", "城乡", "家乡", "神州") but name no place.
+_COUNTY = rf"[{_CJK}]{{2,4}}?(?:市(?![场委直级民])|县(?![委级域])|(?<![老城景园矿牧])区(?![域别块委])|(?<![神九])州(?![委])|旗)|[{_CJK}]{{2,8}}?自治[县州旗]"
 _PROVINCE = rf"(?:[{_CJK}]{{2,3}}省|[{_CJK}]{{2,8}}?自治区)"
-_TOWN = rf"[{_CJK}]{{2,4}}?(?:[{_CJK}]{{1,3}}族)?(?:街道|镇(?![委级域])|乡(?![村镇贤土风亲情愁]))"
+_TOWN = rf"[{_CJK}]{{2,4}}?(?:[{_CJK}]{{1,3}}族)?(?:街道|镇(?![委级域])|(?<![水家城故])乡(?![村镇贤土风亲情愁]))"
 _VILLAGE = rf"[{_CJK}]{{2,4}}?(?:社区(?![工服治党])|(?<![乡农])村(?![民级集党干庄组寨务规委落容貌两]))"
 _CHAIN = re.compile(
     rf"(?:(?<![{_CJK}])|(?<=年来)|(?<=以来)|(?<=目前))"

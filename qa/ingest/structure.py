@@ -37,6 +37,8 @@ _PLAIN_OPENERS = re.compile(
 TITLE_MAX = 50
 LINE_HEADING_MAX = 40
 LEAD_HEADING_MAX = 30
+LEAD_CLAUSE_MAX = 12
+_COLUMN_TAG = re.compile(r"^【[^】]{1,30}】")
 
 
 @dataclass
@@ -146,7 +148,8 @@ def _build_article(lines: list[str], head: int) -> ArticleDraft:
             date = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
             break
     text = "\n".join(body)
-    lead = " ".join(filter(None, [title, body[0] if body else ""]))[:200]
+    # a column tag ("【再访脱贫村 振兴气象新】") names the series, not the place
+    lead = " ".join(filter(None, [_COLUMN_TAG.sub("", title or ""), body[0] if body else ""]))[:200]
     place = extract_place(lead, kicker)
     if title is None:
         title = _derived_title(body[0] if body else "")
@@ -218,8 +221,16 @@ def _classify(block: Block, next_line: str | None, numbered_only: bool = False) 
         and len(opening) <= LEAD_HEADING_MAX
         and not re.search(r"\d", opening)
         and not _PLAIN_OPENERS.match(opening)
+        and _slogan_like(opening)
     ):
         block.style, block.heading = "lead", opening
+
+
+def _slogan_like(sentence: str) -> bool:
+    """A heading sentence is one or two short parallel phrases ("聚焦产业发展，壮大集体经济"); a narrative
+    opening ("几十年来，赵亚夫走遍了茅山革命老区，常年做农技服务") runs longer or has more clauses."""
+    clauses = re.split(r"[，,、]", sentence)
+    return len(clauses) <= 2 and max(map(len, clauses)) <= LEAD_CLAUSE_MAX
 
 
 def _is_own_line_heading(line: str) -> bool:

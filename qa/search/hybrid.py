@@ -13,10 +13,11 @@ from qa.errors import KnowledgeBaseError
 from qa.index import catalog
 from qa.index.knowledge_base import KnowledgeBase
 from qa.model import Filters, Hit, Scope
+from qa.search.confidence import is_confident, is_relevant, lexical_share
 from qa.search.query import is_survey, normalise_query
 from qa.search.rerank import Reranker, load_reranker
 from qa.settings import RetrievalSettings, Settings
-from qa.text import expand, tokenize
+from qa.text import char_bigrams, expand, tokenize
 
 # Weighted reciprocal-rank fusion. On the dev set (bench/results/retrieval_eval.txt) the USE dense leg is
 # weaker than BM25 on fact questions and stronger on paraphrases; a small k with dense at half weight
@@ -25,23 +26,21 @@ RRF_K = 5
 DENSE_WEIGHT = 0.5
 
 
-# "Nothing relevant" when neither leg finds a convincing passage. Calibrated on the dev set's negatives
-# (off-topic questions: top cosine ≤ 0.27, top BM25 ≤ 2.4 but for one that shares a rare word) against
-# its answerable questions; BM25 scores scale with the corpus, so recalibrate with `qa eval` on a new corpus.
-MIN_DENSE_COSINE = 0.30
 # Passages sharing this share of 4-character shingles are one passage said twice.
 NEAR_DUPLICATE = 0.8
 PER_ARTICLE_CAP = 2
 RERANK_DEPTH = 30
 # Weight of the thesaurus's official terms in the BM25 query, relative to the user's own words.
 EXPANSION_WEIGHT = 0.3
-MIN_BM25_SCORE = 3.0
+# Weight of the query's character pairs, which catch words jieba splits differently in query and passage.
+BIGRAM_WEIGHT = 0.5
 
 
 @dataclass
 class SearchResult:
     hits: list[Hit]
     relevant: bool  # False: nothing in the corpus answers the query; the hits are only the closest passages
+    confident: bool = False  # the passages cover the query well (可信度 较高)
 
 
 class HybridRetriever:
@@ -108,8 +107,11 @@ class HybridRetriever:
         hits = _drop_near_duplicates(hits, limit=3 * k)
         if is_survey(query):
             hits = _spread_over_articles(hits, PER_ARTICLE_CAP)
-        relevant = bool(dense and dense[0][1] >= MIN_DENSE_COSINE) or bool(lexical and lexical[0][1] >= MIN_BM25_SCORE)
-        return SearchResult(hits[:k], relevant)
+        best_dense = dense[0][1] if dense else 0.0
+        words = [t for t in dict.fromkeys(tokenize(cleaned)) if len(t) > 1]
+        share = lexical_share(lexical[0][1] if lexical else 0.0, self.kb.idf(words))
+        hits = hits[:k]
+        return SearchResult(hits, is_relevant(query, hits, best_dense, share), is_confident(best_dense, share))
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         """Reorder the top RERANK_DEPTH fused hits by the cross-encoder; the rest keep their order below."""
@@ -136,7 +138,8 @@ class HybridRetriever:
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
     def _lexical(self, query: str, allowed: Scope | None) -> list[tuple[int, float]]:
-        return self.kb.lexical(tokenize(query), expand(query), EXPANSION_WEIGHT, self.candidates, allowed)
+        groups = [(tokenize(query), 1.0), (expand(query), EXPANSION_WEIGHT), (char_bigrams(query), BIGRAM_WEIGHT)]
+        return self.kb.lexical(groups, self.candidates, allowed)
 
     def fetch(self, chunk_ids: list[int]) -> list[Hit]:
         """Hits for chunk ids, in the given order."""
