@@ -152,3 +152,33 @@ def test_thesaurus_adds_official_terms_for_everyday_words():
 def test_everyday_wording_finds_the_official_passage(seed_kb, embedder):
     hits = HybridRetriever(seed_kb, embedder).search("怎样给村班子物色接班人", k=3)
     assert any("后备" in h.text for h in hits)
+
+
+def test_character_pairs_find_names_jieba_splits_differently(tmp_path, settings, embedder):
+    from qa.text import tokenize
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "坦洋村.txt").write_text(
+        "福建：坦洋村发展茶产业\n坦洋村位于福建宁德福安市，这里有600多年的种茶历史。", encoding="utf-8"
+    )
+    (folder / "神山村.txt").write_text(
+        "江西：神山村的农家乐\n彭夏英办起了神山村第一家农家乐，现在已经发展成了有18间客房的民宿。", encoding="utf-8"
+    )
+    ingest_paths([folder], tmp_path / "kb", settings, embedder)
+    retriever = HybridRetriever(KnowledgeBase(tmp_path / "kb"), embedder)
+    question = "那坦洋村呢？"
+    # jieba glues the question into one unknown word that no passage holds; the pairs 坦洋 and 洋村 match
+    assert "坦洋村" not in tokenize(question)
+    [top] = retriever.search(question, k=1, mode="lexical")
+    assert top.doc == "坦洋村.txt"
+
+
+def test_relevance_does_not_grow_with_the_corpus_and_quoted_terms_must_be_found(seed_kb, embedder):
+    retriever = HybridRetriever(seed_kb, embedder)
+    answerable = retriever.retrieve("思南县完成了多少支驻村工作队选派？")
+    assert answerable.relevant and answerable.confident
+    # words of the genre without the thing asked about: not answered from passages about something else
+    assert not retriever.retrieve("“红色物业”是怎么推行的？").relevant
+    assert retriever.retrieve("“四议两公开”是怎么做的？").relevant
+    assert not retriever.retrieve("城市老旧小区加装电梯怎么申请？").relevant

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from qa.ingest.clean import GAP, clean_lines
-from qa.ingest.pipeline import parse_file
+from qa.ingest.pipeline import parse_file, parse_text
 from qa.ingest.structure import HEADING_CN
 from qa.settings import Settings
 
@@ -148,3 +148,36 @@ def test_long_points_split_at_sentence_ends_and_tiny_ones_merge():
     assert all(len(c.text) <= 300 for c in chunks)
     assert all(c.text.endswith("。") for c in chunks)
     assert not any(c.text == "二是短。" for c in chunks)
+
+
+def test_web_markup_is_dropped_and_masked_names_are_kept():
+    from qa.ingest.clean import clean_lines
+
+    copied = (
+        "【新春走基层】西海固的新农人 长标题没有任何逗号所以它不是一行被截断的正文而是标题本身\n\n"
+        "<!--repaste.body.begin-->**央视网消息**（新闻联播）：宁夏西吉县的土豆迎来热销。\n"
+        "**马亮：回乡卖土豆**\n"
+        "[查看原文](https://tv.cctv.com/x.shtml)\n"
+        "详见[报道](https://example.com/a)。<!--repaste.body.end-->"
+    )
+    assert clean_lines(copied) == [
+        "【新春走基层】西海固的新农人 长标题没有任何逗号所以它不是一行被截断的正文而是标题本身",
+        "宁夏西吉县的土豆迎来热销。",
+        "马亮：回乡卖土豆",
+        "详见报道。",
+    ]
+    # plain text with no web markup: "**社区" is a masked place name and stays as written
+    assert clean_lines("**社区打造红色组织，**村打造集生态环境。") == ["**社区打造红色组织，**村打造集生态环境。"]
+
+
+def test_narrative_openings_are_not_headings_and_column_tags_are_not_places():
+    text = (
+        "【再访脱贫村 振兴气象新】强化人才支撑\n"
+        "几十年来，赵亚夫走遍了茅山革命老区，常年做农技服务。2001年退休后，他又来到戴庄村。\n"
+        "产业促进乡村发展。福建古田把零散的小菇棚改造成标准化菇棚。\n"
+    )
+    [article] = parse_text(text, Settings().chunking)
+    assert article.place != "再访脱贫村"
+    headings = [c.section[1:] for c in article.chunks]
+    assert ["产业促进乡村发展"] in headings
+    assert not any(h and h[0].startswith("几十年来") for h in headings)
