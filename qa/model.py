@@ -98,9 +98,10 @@ class Filters:
     place: str | None = None  # substring of the article's place, city or county
     province: str | None = None  # "贵州" or "贵州省"
     year: str | None = None
+    mentions: str | None = None  # words the article's title or text must contain
 
     def __bool__(self) -> bool:
-        return bool(self.doc or self.place or self.province or self.year)
+        return bool(self.doc or self.place or self.province or self.year or self.mentions)
 
 
 @dataclass
@@ -110,6 +111,10 @@ class Scope:
 
     chunk_ids: Any  # np.ndarray of int64
     article_ids: Any  # np.ndarray of int64
+
+    @property
+    def chunk_set(self) -> set[int]:
+        return set(self.chunk_ids.tolist())
 
 
 @dataclass

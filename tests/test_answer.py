@@ -232,3 +232,35 @@ def test_llm_rewrites_follow_up_questions(seed_kb, embedder):
         answer = _llm_answerer(seed_kb, embedder, server).ask("那思南县呢？", ["开平市按什么比例配足后备人选？"])
     assert answer.standalone_question == "思南县村党组织书记后备人选怎样配备？"
     assert "之前的问题：开平市按什么比例配足后备人选？" in server.requests[0]["messages"][-1]["content"]
+
+
+def test_how_question_answers_from_the_passage_that_describes_the_practice(extractive):
+    answer = extractive.ask("思南县是怎样培育村级骨干的？")
+    assert not answer.abstained
+    first = answer.sentences[1].text  # after the header line
+    assert "15名乡村振兴专干" in first or "“2+1”导师帮带" in first
+    assert "近年来,思南县紧扣乡村振兴发展主线" not in answer.text  # not the report's opening line
+
+
+def test_quoted_practice_names_are_answered_from_the_passages_that_name_them(extractive):
+    for question, term in (("“2+1”是怎么做的？", "2+1"), ("“四议两公开”是怎么做的？", "四议两公开")):
+        answer = extractive.ask(question)
+        assert not answer.abstained and term in answer.citations[0].passage, question
+
+
+def test_a_question_naming_a_place_is_answered_from_that_place_only(extractive):
+    answer = extractive.ask("开平市怎样发挥党员作用？")
+    assert not answer.abstained and {c.place for c in answer.citations} == {"开平市"}
+    # a follow-up moves to the place it names; the previous answer's places do not come along
+    follow_up = extractive.ask("那万山区呢？", history=["台头村村集体经济怎么发展？"])
+    assert follow_up.standalone_question.startswith("万山区")
+    if follow_up.abstained:
+        assert "资料中没有万山区的相关内容" in follow_up.text
+    else:
+        assert {c.place for c in follow_up.citations} == {"万山区"}
+
+
+def test_a_place_with_nothing_on_the_question_says_so(extractive):
+    answer = extractive.ask("万山区“2+1”导师帮带是怎么做的？")
+    assert answer.abstained and "资料中没有万山区的相关内容" in answer.text
+    assert answer.related  # the closest passages elsewhere, labelled as possibly related

@@ -142,3 +142,11 @@ def test_handler_failures_reach_the_page_as_chinese_messages(ws, monkeypatch, ca
     with pytest.raises(gr.Error) as raised:  # anything else: a short Chinese message, the trace in the log
         handlers.search("default", "积分超市", 3)
     assert raised.value.message == UNEXPECTED and "KeyError" in caplog.text
+
+
+def test_the_example_questions_the_page_offers_are_answered(ws):
+    questions = example_questions(ws, "default")
+    assert len(questions) >= 4
+    answerer = ws.answerer("default")
+    for question in questions:
+        assert not answerer.ask(question).abstained, question

@@ -30,10 +30,13 @@ from qa.embeddings import Embedder
 from qa.errors import LLMError
 from qa.index import catalog
 from qa.model import Answer, AnswerSentence, Filters, Hit
-from qa.search.hybrid import HybridRetriever
+from qa.search.hybrid import HybridRetriever, SearchResult
 from qa.settings import Settings
 
 ABSTAIN_TEXT = f"{NO_ANSWER}。知识库中没有直接回答这个问题的材料；下面是最接近的段落，仅供参考（可能相关）。"
+PLACE_ABSTAIN_TEXT = (
+    f"{NO_ANSWER}：资料中没有{{place}}的相关内容。下面是其他地方最接近的段落，仅供参考（可能相关，注意出处地点）。"
+)
 RELATED = 3  # closest passages shown when abstaining
 
 
@@ -86,10 +89,14 @@ class Answerer:
         self, question: str, history: Sequence[str] = (), filters: Filters | None = None
     ) -> Iterator[AnswerEvent]:
         standalone = self.standalone(question, history)
-        result = self.retriever.retrieve(standalone, self.passages, filters)
+        result, place = self.retrieve(standalone, filters)
         hits = result.hits
         if not hits or not result.relevant:
-            answer = self._abstain(question, standalone, hits, self.mode)
+            if place:  # the place asked about has nothing: say so, and show the closest passages elsewhere
+                elsewhere = self.retriever.retrieve(standalone, self.passages, filters)
+                answer = self._abstain(question, standalone, elsewhere.hits, self.mode, place)
+            else:
+                answer = self._abstain(question, standalone, hits, self.mode)
             answer.notice = self.llm_problem
             yield AnswerEvent("delta", answer.text)
             yield AnswerEvent("done", answer=answer)
@@ -115,6 +122,23 @@ class Answerer:
         answer.notice, answer.confidence = notice, _confidence(answer, result.confident)
         yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
+
+    def retrieve(
+        self, standalone: str, filters: Filters | None = None, k: int | None = None
+    ) -> tuple[SearchResult, str | None]:
+        """The passages for a question, and the place it is scoped to.
+
+        A question naming one known place is answered from that place's articles only: those whose
+        place, county or city is it, else (place metadata is often missing in news) those that name it."""
+        k = k or self.passages
+        places = _places_in(standalone, self.places) if not filters else []
+        if len(places) != 1:
+            return self.retriever.retrieve(standalone, k, filters), None
+        place = places[0]
+        result = self.retriever.retrieve(standalone, k, Filters(place=place))
+        if not (result.hits and result.relevant):
+            result = self.retriever.retrieve(standalone, k, Filters(mentions=place))
+        return result, place
 
     # ------------------------------------------------------------------ follow-up questions
 
@@ -164,12 +188,13 @@ class Answerer:
             confidence="low",  # set by the caller, which knows how well the passages cover the question
         )
 
-    def _abstain(self, question: str, standalone: str, hits: list[Hit], mode: str) -> Answer:
+    def _abstain(self, question: str, standalone: str, hits: list[Hit], mode: str, place: str | None = None) -> Answer:
+        text = PLACE_ABSTAIN_TEXT.format(place=place) if place else ABSTAIN_TEXT
         return Answer(
             question=question,
             standalone_question=standalone,
-            text=ABSTAIN_TEXT,
-            sentences=[AnswerSentence(ABSTAIN_TEXT, [])],
+            text=text,
+            sentences=[AnswerSentence(text, [])],
             citations=[],
             mode=mode,
             abstained=True,

@@ -29,6 +29,11 @@ LEXICAL, DENSE, RANK = 0.45, 0.35, 0.2
 _ASKS_NUMBER = re.compile(r"多少|几[个名人次项家支所万亿条]|比例|占比|多大|多高|多长")
 _ASKS_LIST = re.compile(r"哪些|有什么|包括|包含")
 _ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内涵")
+# "how did X do Y": answered by the passage that describes the practice (its heading names it), not by
+# the report's opening line, which restates the topic for every question about the report
+_ASKS_HOW = re.compile(r"(?:怎样|怎么|如何)(?!样)|做法|举措|措施|办法")
+HOW_HEADING = 0.3  # at most this much for a passage whose section heading shares the question's words
+LEAD_PENALTY = 0.25  # taken from the opening paragraph of an article when the question asks how
 _HAS_NUMBER = re.compile(r"\d")
 _HAS_LIST = re.compile(r"、|一是|二是|；")
 _HAS_DEFINITION = re.compile(r"即|是指|就是|包括|“[^”]+”")
@@ -56,8 +61,9 @@ def choose_quotes(question: str, hits: list[Hit], embedder: Embedder) -> list[Qu
     cleaned = normalise_query(question)
     lexical = _overlap(cleaned, texts)
     dense = embedder.embed_documents(texts) @ embedder.embed_query(cleaned)
+    placing = _how_bonus(cleaned, hits) if _ASKS_HOW.search(question) else [0.0] * len(hits)
     for c, lex, cos, text in zip(candidates, lexical, dense, texts, strict=True):
-        c.score = LEXICAL * lex + DENSE * float(cos) + RANK / (c.hit + 1) + _asks_bonus(question, text)
+        c.score = LEXICAL * lex + DENSE * float(cos) + RANK / (c.hit + 1) + _asks_bonus(question, text) + placing[c.hit]
     ranked = sorted(candidates, key=lambda c: (-c.score, c.hit, c.start))
     if is_survey(question):
         return _per_place(ranked, hits)
@@ -110,6 +116,15 @@ def _overlap(query: str, texts: list[str]) -> list[float]:
     words = {t for t in tokenize(query) if len(t) > 1} or set(tokenize(query))
     total = sum(len(w) for w in words) or 1
     return [sum(len(w) for w in words if w in text.lower()) / total for text in texts]
+
+
+def _how_bonus(question: str, hits: list[Hit]) -> list[float]:
+    """Per passage: a bonus when its section heading names what is asked, a penalty for an opening paragraph."""
+    headings = _overlap(question, [" ".join(h.section[1:]) for h in hits])
+    return [
+        HOW_HEADING * share - (LEAD_PENALTY if len(h.section) == 1 and h.start == 0 else 0.0)
+        for h, share in zip(hits, headings, strict=True)
+    ]
 
 
 def _asks_bonus(question: str, sentence: str) -> float:

@@ -63,6 +63,9 @@ def scope(conn: sqlite3.Connection, filters: Filters) -> Scope:
     if filters.province:
         clauses.append("a.province LIKE ?")
         params.append(f"{filters.province}%")
+    if filters.mentions:
+        clauses.append("(a.title LIKE ? OR a.text LIKE ?)")
+        params.extend([f"%{filters.mentions}%"] * 2)
     if filters.year:
         clauses.append("(a.date LIKE ? OR a.text LIKE ?)")
         params.extend([f"{filters.year}%", f"%{filters.year}年%"])
@@ -73,6 +76,17 @@ def scope(conn: sqlite3.Connection, filters: Filters) -> Scope:
     ).fetchall()
     ids = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
     return Scope(ids[:, 0], np.unique(ids[:, 1]))
+
+
+def chunks_containing(conn: sqlite3.Connection, phrase: str, limit: int) -> list[tuple[int, int]]:
+    """(chunk id, times the phrase occurs) for chunks whose text contains the phrase verbatim, most first."""
+    rows = conn.execute(
+        "SELECT c.id, c.text FROM chunks c JOIN articles a ON a.id = c.article_id"
+        " WHERE c.text LIKE ? OR a.title LIKE ?",
+        (f"%{phrase}%", f"%{phrase}%"),
+    ).fetchall()
+    counted = sorted(((r["id"], r["text"].count(phrase)) for r in rows), key=lambda x: (-x[1], x[0]))
+    return counted[:limit]
 
 
 def term_statistics(conn: sqlite3.Connection, terms: set[str]) -> dict[str, tuple[int, int]]:

@@ -13,7 +13,7 @@ from qa.errors import KnowledgeBaseError
 from qa.index import catalog
 from qa.index.knowledge_base import KnowledgeBase
 from qa.model import Filters, Hit, Scope
-from qa.search.confidence import is_confident, is_relevant, lexical_share
+from qa.search.confidence import QUOTED, is_confident, is_relevant, lexical_share
 from qa.search.query import is_survey, normalise_query
 from qa.search.rerank import Reranker, load_reranker
 from qa.settings import RetrievalSettings, Settings
@@ -90,8 +90,9 @@ class HybridRetriever:
             return SearchResult([], relevant=False)
         lexical = self._lexical(cleaned, allowed) if mode in ("hybrid", "lexical") else []
         dense = self._dense(cleaned, allowed, [c for c, _ in lexical]) if mode in ("hybrid", "dense") else []
+        quoted = self._quoted(query, allowed) if mode == "hybrid" else []
         fused: dict[int, float] = {}
-        for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, 1.0)):
+        for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, 1.0), (quoted, 1.0)):
             for chunk_id, rank in _tied_ranks(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
         dense_scores, lexical_scores = dict(dense), dict(lexical)
@@ -136,6 +137,16 @@ class HybridRetriever:
         best_sentence = vectors.best_sentence(list(chunk_cosine), vector)
         scores = {cid: (cosine + best_sentence.get(cid, cosine)) / 2 for cid, cosine in chunk_cosine.items()}
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+    def _quoted(self, query: str, allowed: Scope | None) -> list[tuple[int, float]]:
+        """Passages holding a term the user quoted, verbatim: “2+1” is three tokens to BM25 but one
+        practice to the user, and the passages that name it are the ones to answer from."""
+        found: dict[int, float] = {}
+        for term in QUOTED.findall(query):
+            for chunk_id, count in catalog.chunks_containing(self.kb.conn, term, self.candidates):
+                if allowed is None or chunk_id in allowed.chunk_set:
+                    found[chunk_id] = found.get(chunk_id, 0.0) + count
+        return sorted(found.items(), key=lambda item: (-item[1], item[0]))
 
     def _lexical(self, query: str, allowed: Scope | None) -> list[tuple[int, float]]:
         groups = [(tokenize(query), 1.0), (expand(query), EXPANSION_WEIGHT), (char_bigrams(query), BIGRAM_WEIGHT)]
