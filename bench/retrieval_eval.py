@@ -32,7 +32,7 @@ SYSTEMS = ("bm25-300", "langchain-500", "hybrid")
 
 def run_corpus(name: str, work: Path, k: int) -> dict:
     from qa.answer.answerer import Answerer
-    from qa.app.measure import measure
+    from qa.app.measure import measure, measure_answers
     from qa.embeddings import load_embedder
     from qa.ingest.pipeline import ingest_paths
     from qa.search.evaluation import load_questions
@@ -48,9 +48,30 @@ def run_corpus(name: str, work: Path, k: int) -> dict:
     print(f"{name}: {len(results)} files ({len(failed)} failed) in {time.perf_counter() - start:.0f} s", flush=True)
     answerer = Answerer.from_settings(settings, folder, embedder)
     start = time.perf_counter()
-    reports = measure(answerer, load_questions(questions), k, compare=True)
-    print(f"{name}: measured in {time.perf_counter() - start:.0f} s", flush=True)
-    return reports
+    items = load_questions(questions)
+    reports = measure(answerer, items, k, compare=True)
+    print(f"{name}: retrieval measured in {time.perf_counter() - start:.0f} s", flush=True)
+    start = time.perf_counter()
+    answers = measure_answers(answerer, items)
+    print(f"{name}: answers measured in {time.perf_counter() - start:.0f} s", flush=True)
+    return {"retrieval": reports, "answers": answers}
+
+
+def answer_table(answers: dict) -> list[str]:
+    """One row per kind: answers holding the gold (negatives: abstained), refused, quotes from another place."""
+    lines = [
+        "",
+        "| answers: kind | holds gold (tune / check) | refused | other-place quotes per answer |",
+        "|---|---:|---:|---:|",
+    ]
+    for kind in answers["all"]:
+        cells = []
+        for metric in ("abstained" if kind == "negative" else "holds_gold", "refused", "other_place_quotes"):
+            values = [answers[h].get(kind, {}).get(metric) for h in ("tune", "check")]
+            cells.append(" / ".join("–" if v is None else f"{v:.3f}" for v in values))
+        label = "negative (abstained)" if kind == "negative" else kind
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def table(corpus: str, reports: dict, k: int) -> list[str]:
@@ -101,10 +122,12 @@ def main() -> None:
         f"Command: `{command}` (k={args.k}; MRR@{args.k} unless marked; the default USE embedder).",
         "bm25-300: jieba BM25 over fixed 300-character chunks; langchain-500: RecursiveCharacterTextSplitter(500, 50)",
         "+ dense FAISS with the same embedder; hybrid: this project. Halves are split by document.",
+        "Answers: the offline extractive answer (qa ask); holds gold = the gold text is among the quoted sentences.",
         "",
     ]
-    for name, reports in figures.items():
-        lines += table(name, reports, args.k)
+    for name, figure in figures.items():
+        lines += table(name, figure["retrieval"], args.k)
+        lines += answer_table(figure["answers"])
     (args.out / "retrieval_eval.md").write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

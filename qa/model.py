@@ -98,7 +98,7 @@ class Filters:
     place: str | None = None  # substring of the article's place, city or county
     province: str | None = None  # "贵州" or "贵州省"
     year: str | None = None
-    mentions: str | None = None  # words the article's title or text must contain
+    mentions: str | None = None  # a name the article must be about: its place, county, city, title or text
 
     def __bool__(self) -> bool:
         return bool(self.doc or self.place or self.province or self.year or self.mentions)

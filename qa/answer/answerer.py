@@ -29,6 +29,7 @@ from qa.answer.llm import REWRITE_PROMPT, SYSTEM_PROMPT, ChatClient, passages_bl
 from qa.embeddings import Embedder
 from qa.errors import LLMError
 from qa.index import catalog
+from qa.ingest.places import named_places
 from qa.model import Answer, AnswerSentence, Filters, Hit
 from qa.search.hybrid import HybridRetriever, SearchResult
 from qa.settings import Settings
@@ -89,7 +90,7 @@ class Answerer:
         self, question: str, history: Sequence[str] = (), filters: Filters | None = None
     ) -> Iterator[AnswerEvent]:
         standalone = self.standalone(question, history)
-        result, place = self.retrieve(standalone, filters)
+        result, place = self.retrieve(standalone, filters, followup=question if history else None)
         hits = result.hits
         if not hits or not result.relevant:
             if place:  # the place asked about has nothing: say so, and show the closest passages elsewhere
@@ -124,21 +125,26 @@ class Answerer:
         yield AnswerEvent("done", answer=answer)
 
     def retrieve(
-        self, standalone: str, filters: Filters | None = None, k: int | None = None
+        self, standalone: str, filters: Filters | None = None, k: int | None = None, followup: str | None = None
     ) -> tuple[SearchResult, str | None]:
         """The passages for a question, and the place it is scoped to.
 
         A question naming one known place is answered from that place's articles only: those whose
-        place, county or city is it, else (place metadata is often missing in news) those that name it."""
+        place, county or city is it, and those that name it (place metadata is often missing in news).
+        ``followup`` is the user's own words when ``standalone`` was rewritten from a follow-up."""
         k = k or self.passages
-        places = _places_in(standalone, self.places) if not filters else []
-        if len(places) != 1:
+        place = self.place_asked(standalone, followup) if not filters else None
+        if place is None:
             return self.retriever.retrieve(standalone, k, filters), None
-        place = places[0]
-        result = self.retriever.retrieve(standalone, k, Filters(place=place))
-        if not (result.hits and result.relevant):
-            result = self.retriever.retrieve(standalone, k, Filters(mentions=place))
-        return result, place
+        return self.retriever.retrieve(standalone, k, Filters(mentions=place)), place
+
+    def place_asked(self, question: str, followup: str | None = None) -> str | None:
+        """The one place a question names, if it names exactly one: a place of the knowledge base, or a
+        place-shaped name the user brought in with a follow-up ("那锦屏社区呢？")."""
+        places = _places_in(question, self.places)
+        if not places and followup:
+            places = [p for p in _places_in(followup, self.places, shaped=True) if p in question]
+        return places[0] if len(places) == 1 else None
 
     # ------------------------------------------------------------------ follow-up questions
 
@@ -215,6 +221,7 @@ def _confidence(answer: Answer, passages_cover_question: bool) -> str:
 _FOLLOWUP_CUE = re.compile(
     r"^(?:那|那么|还有|另外|再|又)|呢[？?。]?$|[它其该这那](?:个|些|里|种)?(?:的|呢|是)|同样|上述|其中"
 )
+_FOLLOWUP_LEAD = re.compile(r"^(?:那么|那|还有|另外|再|又)")
 _FOLLOWUP_STRIP = re.compile(r"^(?:那么|那|还有|另外|再|又)|呢?[？?。！!]*$")
 
 
@@ -228,8 +235,8 @@ def rewrite_followup(question: str, previous: str, places: set[str]) -> str:
     "那开平市呢？" after "思南县怎样培育村级骨干？" → "开平市怎样培育村级骨干？";
     "那积分超市呢？" after "思南县怎样培育村级骨干？" → "思南县积分超市".
     """
-    new_places = _places_in(question, places)
-    old_places = _places_in(previous, places)
+    new_places = _places_in(question, places, shaped=True)
+    old_places = _places_in(previous, places, shaped=True)
     if new_places:
         if old_places:
             rewritten = previous.replace(old_places[0], new_places[0], 1)
@@ -241,10 +248,13 @@ def rewrite_followup(question: str, previous: str, places: set[str]) -> str:
     return f"{''.join(old_places[:1])}{topic}" if topic else previous
 
 
-def _places_in(text: str, places: set[str]) -> list[str]:
-    """Known places named in the text, longest first where they overlap, in order of appearance."""
+def _places_in(text: str, places: set[str], shaped: bool = False) -> list[str]:
+    """Places named in the text, in order of appearance, longest first where they overlap: the knowledge
+    base's places (with short forms: 思南), and with ``shaped`` also names shaped like a place (…村, …镇,
+    …社区) that are no article's place — for follow-ups, where the user names the place on purpose."""
+    text = _FOLLOWUP_LEAD.sub("", text)
     found: list[tuple[int, str]] = []
-    for place in sorted(places, key=len, reverse=True):
+    for place in sorted({*places, *(named_places(text) if shaped else [])}, key=len, reverse=True):
         at = text.find(place)
         if at >= 0 and not any(s <= at < s + len(p) for s, p in found):
             found.append((at, place))

@@ -27,7 +27,7 @@ def our_system(answerer: Answerer, k: int, mode: str = "hybrid") -> System:
     def run(question: str, history: Sequence[str]) -> Ranked:
         standalone = answerer.standalone(question, history) if history else question
         if mode == "hybrid":  # as answers retrieve: a question naming one place is scoped to it
-            result, _ = answerer.retrieve(standalone, k=k)
+            result, _ = answerer.retrieve(standalone, k=k, followup=question if history else None)
         else:
             result = answerer.retriever.retrieve(standalone, k, mode=mode)
         return Ranked([(h.doc, h.text) for h in result.hits], nothing_relevant=not result.relevant)
@@ -58,4 +58,34 @@ def measure(answerer: Answerer, questions: list[dict], k: int = 10, compare: boo
         group: {name: evaluate(system, items, k) for name, system in systems.items()}
         for group, items in groups.items()
         if items
+    }
+
+
+def measure_answers(answerer: Answerer, questions: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per half and kind: answers holding the gold text, negatives abstained, answerable questions refused,
+    and citations from another place inside an answer to a question about one place (should be 0)."""
+    rows: dict[str, dict[str, list[dict[str, float]]]] = {"all": {}, **{h: {} for h in HALVES}}
+    for item in questions:
+        answer = answerer.ask(item["question"], item.get("history") or [])
+        followup = item["question"] if item.get("history") else None
+        place = answerer.place_asked(answer.standalone_question, followup)
+        elsewhere = [c for c in answer.citations if place and c.place and place not in f"{c.place}{c.quote}"]
+        if item["gold"]:
+            quoted = "".join(c.quote for c in answer.citations) + answer.text
+            row = {
+                "holds_gold": float(any(g["contains"] in quoted for g in item["gold"])),
+                "refused": float(answer.abstained),
+            }
+        else:
+            row = {"abstained": float(answer.abstained)}
+        row["other_place_quotes"] = float(len(elsewhere))
+        for group in ("all", half_of(item)):
+            rows[group].setdefault(item.get("kind", "fact"), []).append(row)
+    return {
+        group: {
+            kind: {m: round(sum(r[m] for r in items) / len(items), 4) for m in items[0]} | {"n": len(items)}
+            for kind, items in kinds.items()
+        }
+        for group, kinds in rows.items()
+        if kinds
     }

@@ -64,8 +64,8 @@ def scope(conn: sqlite3.Connection, filters: Filters) -> Scope:
         clauses.append("a.province LIKE ?")
         params.append(f"{filters.province}%")
     if filters.mentions:
-        clauses.append("(a.title LIKE ? OR a.text LIKE ?)")
-        params.extend([f"%{filters.mentions}%"] * 2)
+        clauses.append("(a.place LIKE ? OR a.city LIKE ? OR a.county LIKE ? OR a.title LIKE ? OR a.text LIKE ?)")
+        params.extend([f"%{filters.mentions}%"] * 5)
     if filters.year:
         clauses.append("(a.date LIKE ? OR a.text LIKE ?)")
         params.extend([f"{filters.year}%", f"%{filters.year}年%"])

@@ -15,8 +15,8 @@ from pathlib import Path
 
 _CJK = "\u4e00-\u9fff"
 # Words that follow a place name but end in a place suffix themselves ("乡村振兴", "市委"), and common
-# words that end like one ("革命老区", "城乡", "家乡", "神州") but name no place.
-_COUNTY = rf"[{_CJK}]{{2,4}}?(?:市(?![场委直级民])|县(?![委级域])|(?<![老城景园矿牧])区(?![域别块委])|(?<![神九])州(?![委])|旗)|[{_CJK}]{{2,8}}?自治[县州旗]"
+# words that end like one ("革命老区", "城乡", "家乡", "神州", "超市") but name no place.
+_COUNTY = rf"[{_CJK}]{{2,4}}?(?:(?<![超门城集夜股])市(?![场委直级民])|县(?![委级域])|(?<![老城景园矿牧])区(?![域别块委])|(?<![神九])州(?![委])|旗)|[{_CJK}]{{2,8}}?自治[县州旗]"
 _PROVINCE = rf"(?:[{_CJK}]{{2,3}}省|[{_CJK}]{{2,8}}?自治区)"
 _TOWN = rf"[{_CJK}]{{2,4}}?(?:[{_CJK}]{{1,3}}族)?(?:街道|镇(?![委级域])|(?<![水家城故])乡(?![村镇贤土风亲情愁]))"
 _VILLAGE = rf"[{_CJK}]{{2,4}}?(?:社区(?![工服治党])|(?<![乡农])村(?![民级集党干庄组寨务规委落容貌两]))"
@@ -44,6 +44,11 @@ def extract_place(lead: str, kicker: str | None = None) -> str | None:
     if masked and masked.start() < first.start():
         return None
     return _most_specific(first)
+
+
+def named_places(text: str) -> list[str]:
+    """The most specific place of each place-name chain in the text ("九龙镇", "十八洞村"), in order."""
+    return [name for m in _CHAIN.finditer(text) if m.group(0) and (name := _most_specific(m))]
 
 
 def _names(m: re.Match[str]) -> list[str]:

@@ -34,6 +34,8 @@ RERANK_DEPTH = 30
 EXPANSION_WEIGHT = 0.3
 # Weight of the query's character pairs, which catch words jieba splits differently in query and passage.
 BIGRAM_WEIGHT = 0.5
+# Weight of the ranking of passages that contain a quoted term verbatim.
+QUOTED_WEIGHT = 0.5
 
 
 @dataclass
@@ -92,7 +94,7 @@ class HybridRetriever:
         dense = self._dense(cleaned, allowed, [c for c, _ in lexical]) if mode in ("hybrid", "dense") else []
         quoted = self._quoted(query, allowed) if mode == "hybrid" else []
         fused: dict[int, float] = {}
-        for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, 1.0), (quoted, 1.0)):
+        for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, 1.0), (quoted, QUOTED_WEIGHT)):
             for chunk_id, rank in _tied_ranks(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
         dense_scores, lexical_scores = dict(dense), dict(lexical)
