@@ -78,6 +78,18 @@ def scope(conn: sqlite3.Connection, filters: Filters) -> Scope:
     return Scope(ids[:, 0], np.unique(ids[:, 1]))
 
 
+def chunk_texts(conn: sqlite3.Connection, chunk_ids: list[int]) -> dict[int, str]:
+    """chunk id → its title and text (what a quoted term may appear in)."""
+    if not chunk_ids:
+        return {}
+    marks = ",".join("?" * len(chunk_ids))
+    rows = conn.execute(
+        f"SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+        chunk_ids,
+    ).fetchall()
+    return {r["id"]: f"{r['title']}\n{r['text']}" for r in rows}
+
+
 def chunks_containing(conn: sqlite3.Connection, phrase: str, limit: int) -> list[tuple[int, int]]:
     """(chunk id, times the phrase occurs) for chunks whose text contains the phrase verbatim, most first."""
     rows = conn.execute(

@@ -35,6 +35,7 @@ EXPANSION_WEIGHT = 0.3
 # Weight of the query's character pairs, which catch words jieba splits differently in query and passage.
 BIGRAM_WEIGHT = 0.5
 # Weight of the ranking of passages that contain a quoted term verbatim.
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 QUOTED_WEIGHT = 0.5
 
 
@@ -92,7 +93,8 @@ class HybridRetriever:
             return SearchResult([], relevant=False)
         lexical = self._lexical(cleaned, allowed) if mode in ("hybrid", "lexical") else []
         dense = self._dense(cleaned, allowed, [c for c, _ in lexical]) if mode in ("hybrid", "dense") else []
-        quoted = self._quoted(query, allowed) if mode == "hybrid" else []
+        seen = list(dict.fromkeys([c for c, _ in lexical] + [c for c, _ in dense]))
+        quoted = self._quoted(query, allowed, seen) if mode == "hybrid" else []
         fused: dict[int, float] = {}
         for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, 1.0), (quoted, QUOTED_WEIGHT)):
             for chunk_id, rank in _tied_ranks(ranking):
@@ -140,13 +142,24 @@ class HybridRetriever:
         scores = {cid: (cosine + best_sentence.get(cid, cosine)) / 2 for cid, cosine in chunk_cosine.items()}
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
-    def _quoted(self, query: str, allowed: Scope | None) -> list[tuple[int, float]]:
+    def _quoted(self, query: str, allowed: Scope | None, candidates: list[int]) -> list[tuple[int, float]]:
         """Passages holding a term the user quoted, verbatim: “2+1” is three tokens to BM25 but one
-        practice to the user, and the passages that name it are the ones to answer from."""
+        practice to the user, and the passages that name it are the ones to answer from.
+
+        A term with Chinese words in it is looked for among the two legs' candidates (their character
+        pairs bring its passages in); only a term without any (“2+1”, “1+N”) is looked for in every
+        passage, a scan of the chunk texts."""
         found: dict[int, float] = {}
-        for term in QUOTED.findall(query):
-            for chunk_id, count in catalog.chunks_containing(self.kb.conn, term, self.candidates):
-                if allowed is None or chunk_id in allowed.chunk_set:
+        terms = QUOTED.findall(query)
+        texts = catalog.chunk_texts(self.kb.conn, candidates) if any(_CJK_PAIR.search(t) for t in terms) else {}
+        allowed_ids = allowed.chunk_set if allowed is not None else None
+        for term in terms:
+            if _CJK_PAIR.search(term):
+                counts = [(cid, text.count(term)) for cid, text in texts.items() if term in text]
+            else:
+                counts = catalog.chunks_containing(self.kb.conn, term, self.candidates)
+            for chunk_id, count in counts:
+                if allowed_ids is None or chunk_id in allowed_ids:
                     found[chunk_id] = found.get(chunk_id, 0.0) + count
         return sorted(found.items(), key=lambda item: (-item[1], item[0]))
 
