@@ -25,7 +25,14 @@ from qa.answer.citations import (
     supporting_span,
 )
 from qa.answer.extractive import choose_quotes, compose
-from qa.answer.llm import REWRITE_PROMPT, SYSTEM_PROMPT, ChatClient, passages_block
+from qa.answer.llm import (
+    OFFICIAL_WORDING_PROMPT,
+    REWRITE_PROMPT,
+    SYSTEM_PROMPT,
+    ChatClient,
+    official_variants,
+    passages_block,
+)
 from qa.embeddings import Embedder
 from qa.errors import LLMError
 from qa.index import catalog
@@ -134,9 +141,21 @@ class Answerer:
         ``followup`` is the user's own words when ``standalone`` was rewritten from a follow-up."""
         k = k or self.passages
         place = self.place_asked(standalone, followup) if not filters else None
-        if place is None:
-            return self.retriever.retrieve(standalone, k, filters), None
-        return self.retriever.retrieve(standalone, k, Filters(mentions=place)), place
+        scope = Filters(mentions=place) if place else filters
+        variants = self.official_wording(standalone)
+        if variants:
+            return self.retriever.retrieve_variants(standalone, variants, k, scope), place
+        return self.retriever.retrieve(standalone, k, scope), place
+
+    def official_wording(self, question: str) -> list[str]:
+        """With an LLM: the question reworded as the reports would put it (searched beside the user's own
+        words, so that everyday wording finds official text). Without one, or when it fails: none."""
+        if self.llm is None:
+            return []
+        try:
+            return official_variants(self.llm.complete(OFFICIAL_WORDING_PROMPT, question))
+        except LLMError:
+            return []  # the user's own wording is still searched
 
     def place_asked(self, question: str, followup: str | None = None) -> str | None:
         """The one place a question names, if it names exactly one: a place of the knowledge base, or a

@@ -10,6 +10,7 @@ so the answerer can fall back to the extractive mode and say why.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 
 from qa.errors import LLMError
@@ -27,6 +28,18 @@ SYSTEM_PROMPT = """你是组织部门的材料助手，只根据用户提供的�
 
 REWRITE_PROMPT = """下面是一段对话中用户的前几个问题和最新的问题。请把最新的问题改写成一个不依赖上下文、可以单独检索的完整问题。
 只输出改写后的问题，不要解释。如果最新的问题本身已经完整，原样输出。"""
+
+
+OFFICIAL_WORDING_PROMPT = """下面是基层干部提出的一个问题，可能用的是口语。经验材料（党建引领乡村振兴、基层治理）里会用公文用语写同样的事，
+例如“找接班人”写作“后备人选”“后备力量”，“年轻人回村”写作“返乡人才”“回引人才”。
+请把问题改写成材料中可能出现的说法，给出 2 到 3 种，每行一种，只写改写后的问题或关键词组，不要解释、不要编号。
+不要加入问题里没有的地名、数字或做法名称。"""
+
+
+def official_variants(reply: str, limit: int = 3) -> list[str]:
+    """The rewrites in a reply to OFFICIAL_WORDING_PROMPT: one a line, numbering and bullets removed."""
+    lines = (re.sub(r"^\s*(?:[-*•]|\d+[.、．)）])\s*", "", line).strip() for line in reply.splitlines())
+    return [line for line in dict.fromkeys(lines) if 2 <= len(line) <= 60][:limit]
 
 
 def passages_block(hits: list[Hit]) -> str:

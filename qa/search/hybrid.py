@@ -34,6 +34,8 @@ RERANK_DEPTH = 30
 EXPANSION_WEIGHT = 0.3
 # Weight of the query's character pairs, which catch words jieba splits differently in query and passage.
 BIGRAM_WEIGHT = 0.5
+# Weight of each rewording of the question (LLM mode) beside the user's own wording.
+VARIANT_WEIGHT = 0.5
 # Weight of the ranking of passages that contain a quoted term verbatim.
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 QUOTED_WEIGHT = 0.5
@@ -117,6 +119,22 @@ class HybridRetriever:
         share = lexical_share(lexical[0][1] if lexical else 0.0, self.kb.idf(words))
         hits = hits[:k]
         return SearchResult(hits, is_relevant(query, hits, best_dense, share), is_confident(best_dense, share))
+
+    def retrieve_variants(
+        self, query: str, variants: list[str], k: int = 10, filters: Filters | None = None
+    ) -> SearchResult:
+        """The query and other wordings of it searched together: ranks fused (the user's own wording at
+        full weight, each variant at VARIANT_WEIGHT), relevant when any wording passes the same gate."""
+        results = [self.retrieve(q, k, filters) for q in [query, *variants]]
+        fused: dict[int, float] = {}
+        by_id: dict[int, Hit] = {}
+        for n, result in enumerate(results):
+            for rank, hit in enumerate(result.hits):
+                weight = 1.0 if n == 0 else VARIANT_WEIGHT
+                fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+                by_id.setdefault(hit.chunk_id, hit)
+        hits = sorted(by_id.values(), key=lambda h: (-round(fused[h.chunk_id], 9), h.doc, h.start))
+        return SearchResult(hits[:k], any(r.relevant for r in results), any(r.confident for r in results))
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         """Reorder the top RERANK_DEPTH fused hits by the cross-encoder; the rest keep their order below."""
