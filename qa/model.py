@@ -154,6 +154,8 @@ class Hit:
         }
 
 
+# how an answer's confidence is shown to users (可信度)
+CONFIDENCE_ZH = {"high": "较高", "low": "较低", "none": "无相关资料"}
 # how each FileResult status is shown to users
 STATUS_ZH = {"indexed": "已索引", "replaced": "已更新", "unchanged": "未变化", "duplicate": "重复", "failed": "失败"}
 

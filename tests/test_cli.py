@@ -128,3 +128,9 @@ def test_ask_through_an_openai_compatible_endpoint(seed_kb, monkeypatch):
     assert answer["mode"] == "llm" and answer["unsupported"] == []
     assert answer["citations"][0]["place"] == "蓼皋街道" and "5岗20级" in answer["citations"][0]["quote"]
     assert server.requests[0]["model"] == "deepseek-chat"
+
+
+def test_ask_shows_its_confidence_in_chinese(seed_kb):
+    proc = qa("ask", "蓼皋街道社区工作者的薪酬增长机制是什么？", index_dir=seed_kb.folder.parent)
+    [line] = [line for line in proc.stdout.splitlines() if "可信度：" in line]
+    assert ("可信度：较高" in line or "可信度：较低" in line) and "high" not in line and "low" not in line

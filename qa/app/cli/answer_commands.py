@@ -22,6 +22,7 @@ from qa.app.cli.common import (
     settings_from,
     user_errors,
 )
+from qa.model import CONFIDENCE_ZH
 
 
 @app.command()
@@ -84,7 +85,7 @@ def _print_answer(answer: Any, already_shown: bool) -> None:
         out.print()
     else:
         out.print(answer.text, highlight=False, markup=False)
-    out.print(f"\n[dim]回答方式：{badge}　可信度：{answer.confidence}[/dim]")
+    out.print(f"\n[dim]回答方式：{badge}　可信度：{CONFIDENCE_ZH[answer.confidence]}[/dim]")
     for s in answer.unsupported:
         out.print(f"[yellow]未能核实：{s.text}（{'；'.join(s.problems)}）[/yellow]", highlight=False)
     for c in answer.citations:

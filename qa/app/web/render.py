@@ -11,8 +11,9 @@ import html
 import re
 from typing import Any
 
+from qa.model import CONFIDENCE_ZH
+
 MODE_ZH = {"llm": "大模型", "extractive": "摘录"}
-CONFIDENCE_ZH = {"high": "较高", "low": "较低", "none": "无相关资料"}
 
 # defined once in the page head: copy a citation, with a fallback for plain-http office networks
 COPY_SCRIPT = """<script>
