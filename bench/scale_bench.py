@@ -85,9 +85,8 @@ _TOKENS: dict[str, list[list[str]]] = {}  # a repeated document has the same tok
 
 
 def prepare(docs: list, rng: np.random.Generator, centres: np.ndarray) -> list:
-    from qa.ingest.pipeline import embedding_text
     from qa.model import PreparedDocument
-    from qa.text import index_terms, sentences
+    from qa.text import index_terms, passage_text, sentences
 
     cache = _TOKENS
     prepared = []
@@ -95,7 +94,7 @@ def prepare(docs: list, rng: np.random.Generator, centres: np.ndarray) -> list:
         chunks = [(a, c) for a in doc.articles for c in a.chunks]
         key = doc.path.split("#")[0]
         if key not in cache:  # a repeated document has the same tokens
-            cache[key] = [index_terms(embedding_text(a, c.section, c.text)) for a, c in chunks]
+            cache[key] = [index_terms(passage_text(a.title, c.section, c.text)) for a, c in chunks]
         counts = [len(sentences(c.text)) for _, c in chunks]
         prepared.append(
             PreparedDocument(

@@ -36,6 +36,11 @@ BIGRAM_MARK = "·"  # marks a character-pair token, so that it never collides wi
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
+def passage_text(title: str, section: list[str], text: str) -> str:
+    """What a passage is embedded and indexed as: its article's title, its section path and its text."""
+    return "\n".join([title, " > ".join(section[1:]), text])
+
+
 def index_terms(text: str) -> list[str]:
     """What BM25 indexes for a passage: its jieba tokens, and every pair of adjacent Chinese characters
     (marked). The pairs find what jieba splits wrongly: village names it has never seen (大湾村 → 大湾 / 村有),

@@ -3,6 +3,7 @@ one build of the same documents would."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from qa.index.knowledge_base import KnowledgeBase
 from qa.index.segments import SegmentInfo, next_merge
 from qa.ingest.pipeline import ingest_paths, remove_documents
 from qa.search.hybrid import HybridRetriever
-from qa.text import tokenize
+from qa.text import char_bigrams, passage_text, tokenize
 
 QUERIES = ("积分超市", "怎样给村班子物色接班人", "5岗20级薪酬增长机制", "乡贤参与乡村治理", "村集体经济收入")
 
@@ -124,18 +125,31 @@ def test_removals_are_tombstones_until_the_segment_is_rewritten(tmp_path, seed_c
 
 @pytest.mark.parametrize("query", QUERIES[:2])
 def test_lexical_scores_equal_the_bm25_formula(seed_kb, query):
-    """Σ idf·tf/(tf + k1(1 − b + b·|d|/avgdl)) over the query's terms, recomputed from the stored tokens."""
-    tokens = tokenize(query)
-    rows = seed_kb.conn.execute("SELECT id, tokens FROM chunks").fetchall()
-    docs = {r["id"]: r["tokens"].split(" ") if r["tokens"] else [] for r in rows}
+    """Σ weight·idf·tf/(tf + k1(1 − b + b·|d|/avgdl)) over the query's words (weight 1) and character pairs
+    (weight 0.5), recomputed from each passage's index terms: the stored jieba tokens and its pairs."""
+    groups = [(tokenize(query), 1.0), (char_bigrams(query), 0.5)]
+    rows = seed_kb.conn.execute(
+        "SELECT c.id, c.tokens, c.section, c.text, a.title FROM chunks c JOIN articles a ON a.id = c.article_id"
+    ).fetchall()
+    docs = {
+        r["id"]: (r["tokens"].split(" ") if r["tokens"] else [])
+        + char_bigrams(passage_text(r["title"], json.loads(r["section"]), r["text"]))
+        for r in rows
+    }
     average = sum(map(len, docs.values())) / len(docs)
-    df = {t: sum(t in set(d) for d in docs.values()) for t in tokens}
+    terms = {t for words, _ in groups for t in words}
+    df = {t: sum(t in set(d) for d in docs.values()) for t in terms}
 
     def score(doc: list[str]) -> float:
         norm = K1 * (1 - B + B * len(doc) / average)
-        return sum(bm25_idf(df[t], len(docs)) * doc.count(t) / (doc.count(t) + norm) for t in tokens if t in doc)
+        return sum(
+            weight * bm25_idf(df[t], len(docs)) * doc.count(t) / (doc.count(t) + norm)
+            for words, weight in groups
+            for t in words
+            if t in doc
+        )
 
-    found = seed_kb.lexical([(tokens, 1.0)], 5, None)
+    found = seed_kb.lexical(groups, 5, None)
     assert found
     for chunk_id, value in found:
         assert value == pytest.approx(score(docs[chunk_id]), rel=1e-4)
@@ -177,3 +191,25 @@ def test_merges_build_ivf_segments_once_the_knowledge_base_is_large(
     [top] = HybridRetriever(kb, embedder).search("5岗20级薪酬增长机制", k=1)
     assert "5岗20级" in top.text
     kb.close()
+
+
+def test_removal_keeps_the_bm25_statistics_of_one_build(tmp_path, seed_copy, settings, embedder):
+    """Removing a document subtracts exactly its index terms (stored tokens and recomputed character pairs)."""
+    ingest_paths([seed_copy], tmp_path / "all", settings, embedder)
+    kb = KnowledgeBase(tmp_path / "all")
+    [gone] = [d["id"] for d in kb.documents() if d["file_name"].startswith("004")]
+    kb.close()
+    remove_documents(tmp_path / "all", [gone], embedder.name, embedder.dim)
+    (seed_copy / next(p.name for p in seed_copy.iterdir() if p.name.startswith("004"))).unlink()
+    ingest_paths([seed_copy], tmp_path / "rest", settings, embedder)
+
+    def statistics(folder: Path) -> tuple:
+        kb = KnowledgeBase(folder)
+        terms = dict(kb.conn.execute("SELECT term, df FROM terms WHERE df > 0").fetchall())
+        counts = (kb.manifest["bm25_docs"], kb.manifest["bm25_length"])
+        kb.close()
+        return terms, counts
+
+    after_removal, one_build = statistics(tmp_path / "all"), statistics(tmp_path / "rest")
+    assert after_removal[1] == one_build[1]
+    assert after_removal[0] == one_build[0] and any(t.startswith("·") for t in one_build[0])

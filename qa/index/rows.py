@@ -14,6 +14,7 @@ import numpy as np
 from qa.index.schema import SCHEMA_VERSION, set_manifest
 from qa.index.segments import SegmentInfo
 from qa.model import CHUNKER_VERSION, PreparedDocument
+from qa.text import BIGRAM_MARK, char_bigrams, passage_text
 
 _BATCH = 900  # SQLite's limit on bound parameters is 999
 
@@ -32,12 +33,18 @@ def chunk_ids_of(conn: sqlite3.Connection, doc_ids: list[int]) -> np.ndarray:
 
 
 def removed_tokens(conn: sqlite3.Connection, doc_ids: list[int]) -> list[list[str]]:
-    """The stored tokens of every chunk of these documents."""
+    """The index terms of every chunk of these documents: the stored jieba tokens, and the character
+    pairs, which are recomputed from the text rather than stored (they would double the table)."""
     found: list[list[str]] = []
     for start in range(0, len(doc_ids), _BATCH):
         part = doc_ids[start : start + _BATCH]
-        query = f"SELECT tokens FROM chunks WHERE doc_id IN ({','.join('?' * len(part))})"
-        found.extend(r[0].split(" ") if r[0] else [] for r in conn.execute(query, part))
+        query = (
+            "SELECT c.tokens, c.section, c.text, a.title FROM chunks c JOIN articles a ON a.id = c.article_id"
+            f" WHERE c.doc_id IN ({','.join('?' * len(part))})"
+        )
+        for r in conn.execute(query, part):
+            pairs = char_bigrams(passage_text(r["title"], json.loads(r["section"]), r["text"]))
+            found.append((r["tokens"].split(" ") if r["tokens"] else []) + pairs)
     return found
 
 
@@ -128,7 +135,7 @@ def _insert_document(
                     chunk.text,
                     chunk.start,
                     chunk.end,
-                    " ".join(prepared.tokens[position]),
+                    " ".join(t for t in prepared.tokens[position] if not t.startswith(BIGRAM_MARK)),
                 )
             )
     conn.executemany(

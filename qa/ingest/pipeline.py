@@ -30,7 +30,7 @@ from qa.ingest.practices import extract_practices
 from qa.ingest.structure import split_articles
 from qa.model import Article, Document, FileResult, PreparedDocument
 from qa.settings import ChunkingSettings, Settings, StoreSettings
-from qa.text import index_terms, sentences
+from qa.text import index_terms, passage_text, sentences
 
 log = logging.getLogger(__name__)
 PLACE_CONTEXT_CHARS = 1500
@@ -80,11 +80,6 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
-
-
-def embedding_text(article: Article, section: list[str], text: str) -> str:
-    """What the embedder sees (and BM25 indexes): title, section path and the chunk text."""
-    return "\n".join([article.title, " > ".join(section[1:]), text])
 
 
 def existing_documents(folder: Path) -> dict[str, tuple[int, str]]:
@@ -200,7 +195,7 @@ def _parse_all(
 def prepare(docs: list[Document], embedder: Embedder, batch_size: int, report: Progress) -> list[PreparedDocument]:
     """Vectors for every chunk and sentence, tokens for every chunk, and the practices each document names."""
     inputs = [(a, c) for doc in docs for a in doc.articles for c in a.chunks]
-    texts = [embedding_text(a, c.section, c.text) for a, c in inputs]
+    texts = [passage_text(a.title, c.section, c.text) for a, c in inputs]
     chunk_sentences = [sentences(c.text) for _, c in inputs]
     sentence_texts = [s for group in chunk_sentences for s in group]
     sentence_owner = np.repeat(np.arange(len(inputs)), [len(group) for group in chunk_sentences])
