@@ -16,6 +16,7 @@ from qa.search.evaluation import (
     System,
     evaluate,
     half_of,
+    summarise,
 )
 
 Reports = dict[str, dict[str, dict[str, float]]]  # system → kind → metric → value
@@ -81,11 +82,4 @@ def measure_answers(answerer: Answerer, questions: list[dict]) -> dict[str, dict
         row["other_place_quotes"] = float(len(elsewhere))
         for group in ("all", half_of(item)):
             rows[group].setdefault(item.get("kind", "fact"), []).append(row)
-    return {
-        group: {
-            kind: {m: round(sum(r[m] for r in items) / len(items), 4) for m in items[0]} | {"n": len(items)}
-            for kind, items in kinds.items()
-        }
-        for group, kinds in rows.items()
-        if kinds
-    }
+    return {group: {kind: summarise(items) for kind, items in kinds.items()} for group, kinds in rows.items() if kinds}

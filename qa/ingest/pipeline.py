@@ -125,9 +125,11 @@ def ingest_paths(
 ) -> list[FileResult]:
     """Index files into the knowledge base at ``folder``; one result per file."""
     report = progress or (lambda stage, done, total: None)
-    store = backend_of(stored_manifest(folder), _store(settings.store))
+    manifest = stored_manifest(folder)
+    store = backend_of(manifest, _store(settings.store))
     check_reachable(store)  # before any embedding
-    batch = _parse_all(expand_paths(paths), folder, settings, rebuild, meta_table or {}, report)
+    stale = needs_rebuild(manifest)
+    batch = _parse_all(expand_paths(paths), folder, settings, rebuild, stale, meta_table or {}, report)
     if not batch.parsed and not batch.removals:
         return batch.results
     additions = prepare(batch.parsed, embedder, settings.embedding.batch_size, report)
@@ -144,12 +146,13 @@ def _parse_all(
     folder: Path,
     settings: Settings,
     rebuild: bool,
+    stale: bool,
     meta_table: dict[str, dict[str, Any]],
     report: Progress,
 ) -> _Batch:
     existing = existing_documents(folder)
     batch = _Batch()
-    if existing and needs_rebuild(stored_manifest(folder)):
+    if existing and stale:
         # written by an older layout: every document is indexed again from its file
         rebuild = True
         given = {str(path.resolve()) for path in files}

@@ -85,14 +85,17 @@ def evaluate(system: System, questions: list[dict], k: int = 10) -> dict[str, di
     answerable: list[dict[str, float]] = []
     for kind, items in rows.items():
         if items:
-            report[kind] = {m: round(float(np.mean([i[m] for i in items])), 4) for m in items[0]} | {"n": len(items)}
+            report[kind] = summarise(items)
             if kind != "negative":
                 answerable.extend(items)
     if answerable:
-        report["overall"] = {m: round(float(np.mean([i[m] for i in answerable])), 4) for m in answerable[0]} | {
-            "n": len(answerable)
-        }
+        report["overall"] = summarise(answerable)
     return report
+
+
+def summarise(items: list[dict[str, float]]) -> dict[str, float]:
+    """The mean of each metric over per-question rows, with their count."""
+    return {m: round(float(np.mean([i[m] for i in items])), 4) for m in items[0]} | {"n": len(items)}
 
 
 def format_table(reports: dict[str, dict[str, dict[str, float]]], k: int = 10) -> str:
