@@ -36,6 +36,11 @@ BIGRAM_MARK = "·"  # marks a character-pair token, so that it never collides wi
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
+def words(text: str) -> list[str]:
+    """Precise-mode jieba words (no sub-words), lower-cased, punctuation dropped: what a question asks about."""
+    return [t.lower() for t in _tokenizer().lcut(text) if t.strip() and not _NOT_A_WORD.match(t)]
+
+
 def passage_text(title: str, section: list[str], text: str) -> str:
     """What a passage is embedded and indexed as: its article's title, its section path and its text."""
     return "\n".join([title, " > ".join(section[1:]), text])

@@ -182,3 +182,18 @@ def test_relevance_does_not_grow_with_the_corpus_and_quoted_terms_must_be_found(
     assert not retriever.retrieve("“红色物业”是怎么推行的？").relevant
     assert retriever.retrieve("“四议两公开”是怎么做的？").relevant
     assert not retriever.retrieve("城市老旧小区加装电梯怎么申请？").relevant
+
+
+def test_a_number_question_is_backed_only_by_a_sentence_with_a_number_and_its_words():
+    from qa.model import Hit
+    from qa.search.confidence import ASKS_FOR_NUMBER, number_sentence_share
+
+    def hit(text: str) -> Hit:
+        return Hit(1, "a.txt", "标题", None, [], text, 0, len(text), 0.0)
+
+    idf = {"村务监督": 3.0, "委员会": 2.0, "成员": 1.0}
+    topic_only = hit("村务监督委员会定期开展监督。全村共有村民1200人。")
+    stated = hit("村务监督委员会由5名成员组成。")
+    assert number_sentence_share(idf, [topic_only]) < 0.3 <= number_sentence_share(idf, [stated]) == 1.0
+    assert ASKS_FOR_NUMBER.search("村务监督委员会由几人组成？")
+    assert not ASKS_FOR_NUMBER.search("几个村合并以后人心不齐怎么办？")  # 几 opening a clause is "several"

@@ -13,7 +13,15 @@ from qa.errors import KnowledgeBaseError
 from qa.index import catalog
 from qa.index.knowledge_base import KnowledgeBase
 from qa.model import Filters, Hit, Scope
-from qa.search.confidence import QUOTED, is_confident, is_relevant, lexical_share
+from qa.search.confidence import (
+    ASKS_FOR_NUMBER,
+    QUOTED,
+    is_confident,
+    is_relevant,
+    lexical_share,
+    number_sentence_share,
+    question_words,
+)
 from qa.search.query import is_survey, normalise_query
 from qa.search.rerank import Reranker, load_reranker
 from qa.settings import RetrievalSettings, Settings
@@ -118,7 +126,11 @@ class HybridRetriever:
         words = [t for t in dict.fromkeys(tokenize(cleaned)) if len(t) > 1]
         share = lexical_share(lexical[0][1] if lexical else 0.0, self.kb.idf(words))
         hits = hits[:k]
-        return SearchResult(hits, is_relevant(query, hits, best_dense, share), is_confident(best_dense, share))
+        number_share = 1.0
+        if ASKS_FOR_NUMBER.search(query):
+            number_share = number_sentence_share(self.kb.idf(question_words(cleaned)), hits)
+        relevant = is_relevant(query, hits, best_dense, share, number_share)
+        return SearchResult(hits, relevant, is_confident(best_dense, share))
 
     def retrieve_variants(
         self, query: str, variants: list[str], k: int = 10, filters: Filters | None = None
