@@ -269,6 +269,23 @@ def test_a_place_with_nothing_on_the_question_says_so(extractive):
     assert answer.related  # the closest passages elsewhere, labelled as possibly related
 
 
+def test_a_place_no_report_mentions_is_said_to_be_missing_not_answered_from_elsewhere(extractive, seed_kb):
+    answer = extractive.ask("广东清远市怎样培育村级骨干？")  # the seeds have 思南县's answer, nothing on 清远
+    assert answer.abstained and answer.citations == []
+    assert "资料中没有清远市的相关内容" in answer.text
+    assert answer.related and all("清远" not in h.text for h in answer.related)  # labelled as elsewhere
+    # a place the reports do mention is answered; asking for other places' practice is exempt
+    assert not extractive.ask("贵州思南县是怎样培育村级骨干的？").abstained
+    assert extractive.place_not_in_corpus("清远市有个做法，其他地方有没有类似经验？") is None
+
+
+def test_a_question_asking_for_a_number_needs_a_sentence_that_states_one_for_it(extractive):
+    # the seeds hold 村务监督 and 委员会, but no sentence counting a committee's members
+    assert extractive.ask("村务监督委员会由几人组成？").abstained
+    answer = extractive.ask("开平市按什么比例配足村党组织书记后备人选？")
+    assert not answer.abstained and "1:2" in answer.text
+
+
 def test_llm_rewords_everyday_questions_into_official_wording_searched_beside_the_users(seed_kb, embedder):
     asked = []
 

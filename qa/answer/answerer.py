@@ -36,9 +36,10 @@ from qa.answer.llm import (
 from qa.embeddings import Embedder
 from qa.errors import LLMError
 from qa.index import catalog
-from qa.ingest.places import named_places
+from qa.ingest.places import divisions_named, named_places, short_name
 from qa.model import Answer, AnswerSentence, Filters, Hit
 from qa.search.hybrid import HybridRetriever, SearchResult
+from qa.search.query import wants_other_places
 from qa.settings import Settings
 
 ABSTAIN_TEXT = f"{NO_ANSWER}。知识库中没有直接回答这个问题的材料；下面是最接近的段落，仅供参考（可能相关）。"
@@ -141,11 +142,26 @@ class Answerer:
         ``followup`` is the user's own words when ``standalone`` was rewritten from a follow-up."""
         k = k or self.passages
         place = self.place_asked(standalone, followup) if not filters else None
+        if place is None and not filters:
+            missing = self.place_not_in_corpus(standalone)
+            if missing:  # nothing is about it: the closest passages elsewhere are shown, labelled so
+                return SearchResult([], relevant=False), missing
         scope = Filters(mentions=place) if place else filters
         variants = self.official_wording(standalone)
         if variants:
             return self.retriever.retrieve_variants(standalone, variants, k, scope), place
         return self.retriever.retrieve(standalone, k, scope), place
+
+    def place_not_in_corpus(self, question: str) -> str | None:
+        """A county, city or province the question asks about that no passage mentions (黑龙江抚远市 in a
+        corpus without 抚远): the answer is that the reports say nothing about it, not another place's
+        quotes. Requests for similar practice elsewhere are exempt: there the place is the user's own."""
+        if wants_other_places(question):
+            return None
+        for name in divisions_named(question):
+            if not catalog.mentions(self.retriever.kb.conn, short_name(name)):
+                return name
+        return None
 
     def official_wording(self, question: str) -> list[str]:
         """With an LLM: the question reworded as the reports would put it (searched beside the user's own

@@ -101,6 +101,15 @@ def chunks_containing(conn: sqlite3.Connection, phrase: str, limit: int) -> list
     return counted[:limit]
 
 
+def mentions(conn: sqlite3.Connection, phrase: str) -> bool:
+    """Whether any passage or article title holds the phrase verbatim."""
+    row = conn.execute(
+        "SELECT 1 FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.text LIKE ? OR a.title LIKE ? LIMIT 1",
+        (f"%{phrase}%", f"%{phrase}%"),
+    ).fetchone()
+    return row is not None
+
+
 def term_statistics(conn: sqlite3.Connection, terms: set[str]) -> dict[str, tuple[int, int]]:
     """term → (term id, document frequency) for the terms the corpus holds."""
     if not terms:

@@ -98,6 +98,16 @@ def _divisions() -> tuple[dict[str, str], dict[str, list[str]], re.Pattern[str]]
     return names, codes, re.compile("|".join(map(re.escape, scannable)))
 
 
+def divisions_named(text: str) -> list[str]:
+    """The county-, city- and province-level division names in the text (three characters or more), in order."""
+    return list(dict.fromkeys(m.group() for m in _divisions()[2].finditer(text)))
+
+
+def short_name(name: str) -> str:
+    """The name without its level ("清远市" → "清远"), as text often writes it; two-character names stay."""
+    return name[:-1] if len(name) >= 3 and name[-1] in "省市县区旗州镇乡村" else name
+
+
 def resolve_place(place: str | None, context: str) -> Region:
     """Province, city and county of ``place``, using the division names in ``context`` (the article).
 

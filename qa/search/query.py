@@ -24,6 +24,14 @@ _DRAFT_BOILERPLATE = re.compile(
 )
 
 
+_OTHER_PLACES = re.compile(r"各地|其他|其它|别的|哪些地方|外地|兄弟|类似|相似|借鉴")
+
+
+def wants_other_places(query: str) -> bool:
+    """True for requests for practice elsewhere ("其他地方有没有类似做法？"), where a place named is the user's own."""
+    return _OTHER_PLACES.search(query) is not None
+
+
 def is_survey(query: str) -> bool:
     """True for questions about how places do something, which want many places."""
     return _SURVEY.search(query) is not None
