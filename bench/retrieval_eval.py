@@ -4,7 +4,8 @@ Usage: python bench/retrieval_eval.py [--corpora seeds cctv_rural cmrc2018_trial
 
 Corpora: the five seed reports with tests/data/dev_questions.jsonl; ../shared/devdata/cctv_rural (新闻联播
 segments on rural revitalisation and grassroots governance) with tests/data/cctv_rural_questions.jsonl;
-../shared/devdata/cmrc2018_trial (Wikipedia paragraphs, CMRC 2018 trial questions) as a general-text check.
+../shared/devdata/cmrc2018_trial (Wikipedia paragraphs, CMRC 2018 trial questions, and our negatives in
+tests/data/cmrc2018_negatives.jsonl) as a general-text check.
 Each is indexed with the configured embedder (default: the offline USE model) into --work, reused on the next
 run when the files are unchanged. Every question set is split by document into a tuning half and a check
 half (qa.search.evaluation.half_of); a retrieval change is kept only when it holds on the check halves.
@@ -23,9 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEVDATA = ROOT.parent / "shared" / "devdata"
 CORPORA = {
-    "seeds": (ROOT / "seeds", ROOT / "tests" / "data" / "dev_questions.jsonl"),
-    "cctv_rural": (DEVDATA / "cctv_rural", ROOT / "tests" / "data" / "cctv_rural_questions.jsonl"),
-    "cmrc2018_trial": (DEVDATA / "cmrc2018_trial" / "passages", DEVDATA / "cmrc2018_trial" / "questions.jsonl"),
+    "seeds": (ROOT / "seeds", [ROOT / "tests" / "data" / "dev_questions.jsonl"]),
+    "cctv_rural": (DEVDATA / "cctv_rural", [ROOT / "tests" / "data" / "cctv_rural_questions.jsonl"]),
+    # CMRC's questions all have answers; the negatives are ours (their telling words checked absent by a test)
+    "cmrc2018_trial": (
+        DEVDATA / "cmrc2018_trial" / "passages",
+        [DEVDATA / "cmrc2018_trial" / "questions.jsonl", ROOT / "tests" / "data" / "cmrc2018_negatives.jsonl"],
+    ),
 }
 SYSTEMS = ("bm25-300", "langchain-500", "hybrid")
 
@@ -48,7 +53,7 @@ def run_corpus(name: str, work: Path, k: int) -> dict:
     print(f"{name}: {len(results)} files ({len(failed)} failed) in {time.perf_counter() - start:.0f} s", flush=True)
     answerer = Answerer.from_settings(settings, folder, embedder)
     start = time.perf_counter()
-    items = load_questions(questions)
+    items = [item for path in questions for item in load_questions(path)]
     reports = measure(answerer, items, k, compare=True)
     print(f"{name}: retrieval measured in {time.perf_counter() - start:.0f} s", flush=True)
     start = time.perf_counter()

@@ -103,3 +103,15 @@ def test_cctv_rural_question_set_is_verified_against_its_corpus():
             assert not any(word in text for text in texts.values()), item["question"]
         if item["kind"] == "followup":
             assert item["history"]
+
+
+@pytest.mark.skipif(
+    not (QUESTION_SETS / "cmrc2018_trial").is_dir(), reason="the development corpora are not beside the project"
+)
+def test_cmrc2018_negatives_name_words_its_passages_lack():
+    items = load_questions(ROOT / "tests" / "data" / "cmrc2018_negatives.jsonl")
+    corpus = "\n".join(p.read_text(encoding="utf-8") for p in (QUESTION_SETS / "cmrc2018_trial" / "passages").glob("*"))
+    assert len(items) >= 20 and all(i["kind"] == "negative" and i["absent"] for i in items)
+    assert {half_of(i) for i in items} == {"tune", "check"}
+    for item in items:
+        assert not any(word in corpus for word in item["absent"]), item["question"]
