@@ -37,7 +37,15 @@ class ChunkingSettings:
 
 @dataclass(frozen=True)
 class IngestSettings:
+    """Limits checked before and while a file is read: hostile or broken files are refused, not read."""
+
     max_file_size_mb: float = 50
+    max_unpacked_mb: float = 200  # .docx (a ZIP): all members decompressed, read from the central directory
+    max_archive_members: int = 10_000
+    max_pdf_pages: int = 3_000
+    max_chars: int = 5_000_000  # characters of text a file may yield
+    max_line_chars: int = 200_000  # a longer line is not a report (a dump, a minified page)
+    max_sidecar_kb: float = 64  # a <file>.meta.yaml sidecar
 
     @property
     def max_bytes(self) -> int:

@@ -8,6 +8,7 @@ import pytest
 
 from qa.errors import LoadError
 from qa.ingest.loaders import decode_bytes, load_file
+from qa.settings import IngestSettings
 
 LONG = "近年来，思南县紧扣乡村振兴发展主线，以农村党建为抓手，聚焦组织建设、队伍锻造、产业发展、治理提质精准发力。"
 SHORT = "党建引领"  # far below what statistical detectors can handle
@@ -133,4 +134,4 @@ def test_oversized_file_is_refused_without_reading(tmp_path):
     with open(path, "wb") as handle:  # sparse: 2 GB on paper, nothing on disk
         handle.truncate(2 * 2**30)
     with pytest.raises(LoadError, match="文件过大"):
-        load_file(path, max_bytes=50 * 2**20)
+        load_file(path, IngestSettings(max_file_size_mb=50))

@@ -36,10 +36,11 @@ class DraftParagraph:
         }
 
 
-def read_draft(path: Path, max_bytes: int | None = None) -> str:
+def read_draft(path: Path) -> str:
+    """A draft file's text, read under the same limits as a report (50 MB, no binary, no bombs)."""
     from qa.ingest.loaders import load_file
 
-    loaded, _ = load_file(path, max_bytes=max_bytes)
+    loaded, _ = load_file(path)
     return loaded.text
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import LoadError
+from qa.settings import IngestSettings
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
 
@@ -24,40 +25,111 @@ class LoadedText:
     encoding: str | None  # for text formats; None for docx/pdf
 
 
-def load_file(path: Path, max_bytes: int | None = None) -> tuple[LoadedText, bytes]:
-    """Read one file; returns the text and the raw bytes (for the content hash)."""
+def load_file(path: Path, limits: IngestSettings | None = None) -> tuple[LoadedText, bytes]:
+    """Read one file; returns the text and the raw bytes (for the content hash).
+
+    Every limit in ``limits`` is checked before the work it bounds: the size before reading, a ZIP's
+    unpacked size from its directory before unpacking, a PDF's page count before extracting, the text's
+    length and longest line before cleaning. Each refusal names the limit and the setting that raises it."""
+    limits = limits or IngestSettings()
     suffix = path.suffix.lower()
     if suffix == ".doc":
         raise LoadError("不支持旧版 Word 格式 (.doc)：请用 Word 或 WPS 另存为 .docx 后再导入")
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(f"不支持的文件类型 “{suffix or '无扩展名'}”：支持 {'、'.join(SUPPORTED_SUFFIXES)}")
     try:
+        if not path.is_file():  # a folder, a device or a pipe: reading could block or make no sense
+            raise LoadError("不是普通文件，无法导入")
         size = path.stat().st_size
     except OSError as exc:
         raise LoadError(f"无法读取文件：{exc.strerror or exc}") from exc
-    if max_bytes is not None and size > max_bytes:
+    if size > limits.max_bytes:
         raise LoadError(
-            f"文件过大（{size / 2**20:.1f} MB），超过上限 {max_bytes / 2**20:.0f} MB："
+            f"文件过大（{size / 2**20:.1f} MB），超过上限 {limits.max_file_size_mb:g} MB："
             "请拆分文件，或在 config.yaml 的 ingest.max_file_size_mb 中调高上限"
         )
     if size == 0:
         raise LoadError("文件为空（0 字节）")
-    data = path.read_bytes()
-    if suffix in (".txt", ".md"):
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"无法读取文件：{exc.strerror or exc}") from exc
+    if suffix in (".txt", ".md", ".html", ".htm"):
         text, encoding = decode_bytes(data)
+        check_plain_text(text)
+        check_text_size(text, limits)  # before any parsing: BeautifulSoup on a huge line costs gigabytes
         if suffix == ".md":
-            text = _strip_markdown(text)
-        loaded = LoadedText(text, suffix[1:], encoding)
+            loaded = LoadedText(_strip_markdown(text), "md", encoding)
+        elif suffix == ".txt":
+            loaded = LoadedText(text, "txt", encoding)
+        else:
+            loaded = LoadedText(_html_text(text), "html", encoding)
     elif suffix == ".docx":
+        check_archive(data, limits)
         loaded = LoadedText(_docx_text(data), "docx", None)
-    elif suffix == ".pdf":
-        loaded = LoadedText(_pdf_text(data), "pdf", None)
     else:
-        text, encoding = decode_bytes(data)
-        loaded = LoadedText(_html_text(text), "html", encoding)
+        loaded = LoadedText(_pdf_text(data, limits.max_pdf_pages), "pdf", None)
+    check_text_size(loaded.text, limits)
     if not loaded.text.strip():
         raise LoadError("文件中没有可读的文字")
     return loaded, data
+
+
+# ---------------------------------------------------------------- limits
+
+# What text in this tool's languages is made of: CJK ideographs and punctuation, kana, Latin letters,
+# digits, general punctuation, whitespace. Random bytes decoded by some single-byte code page are not.
+_TEXT_CHAR = re.compile(
+    r"[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u3000-\u303f\u3040-\u30ff\uff00-\uffef"
+    r"\u2000-\u206f\u2e80-\u2fdf\u0020-\u007e\u00a0-\u00ff\u0370-\u03ff\u0400-\u04ff\u2100-\u27bf\s]"
+)
+MIN_TEXT_SHARE = 0.9
+_SAMPLE = 200_000  # characters checked: enough to tell text from binary, cheap on large files
+
+
+def check_plain_text(text: str) -> None:
+    """Refuse bytes that decoded but are not text: binary files, or text in an encoding we misread."""
+    sample = text[:_SAMPLE]
+    if "\x00" in sample:
+        raise LoadError("文件内容不是文字（含二进制数据）：请确认文件类型，或从原文件另存为 .txt/.docx")
+    if sample and len(_TEXT_CHAR.findall(sample)) / len(sample) < MIN_TEXT_SHARE:
+        raise LoadError("文件内容不像文字（多为乱码或二进制数据）：请确认文件未损坏，或另存为 UTF-8 编码的 .txt")
+
+
+def check_text_size(text: str, limits: IngestSettings) -> None:
+    if len(text) > limits.max_chars:
+        raise LoadError(
+            f"文件文字过多（{len(text)} 字，上限 {limits.max_chars} 字）：请拆分文件，"
+            "或在 config.yaml 的 ingest.max_chars 中调高上限"
+        )
+    longest = max((len(line) for line in text.split("\n")), default=0)
+    if longest > limits.max_line_chars:
+        raise LoadError(
+            f"文件中有一行长达 {longest} 字（上限 {limits.max_line_chars} 字），不像正常的文稿：请检查文件，"
+            "或在 config.yaml 的 ingest.max_line_chars 中调高上限"
+        )
+
+
+def check_archive(data: bytes, limits: IngestSettings, kind: str = "Word 文档 (.docx)") -> None:
+    """A ZIP-based document's unpacked size and member count, from its central directory, before unpacking."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise LoadError(f"不是有效的 {kind}：文件已损坏或扩展名不对，请用 Word/WPS 打开后另存再导入") from exc
+    if len(members) > limits.max_archive_members:
+        raise LoadError(
+            f"文档内部文件过多（{len(members)} 个，上限 {limits.max_archive_members} 个），可能是恶意文件："
+            "如确需导入，请在 config.yaml 的 ingest.max_archive_members 中调高上限"
+        )
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > limits.max_unpacked_mb * 2**20:
+        raise LoadError(
+            f"文档解压后过大（{unpacked / 2**20:.0f} MB，上限 {limits.max_unpacked_mb:g} MB），可能是压缩炸弹："
+            "如确需导入，请在 config.yaml 的 ingest.max_unpacked_mb 中调高上限"
+        )
 
 
 # ---------------------------------------------------------------- encodings
@@ -178,8 +250,8 @@ def _docx_text(data: bytes) -> str:
         raise LoadError(
             "不是有效的 Word 文档 (.docx)：文件已损坏或扩展名不对，请用 Word/WPS 打开后另存为 .docx"
         ) from exc
-    except Exception as exc:  # python-docx raises several lxml/opc errors
-        raise LoadError(f"无法解析 Word 文档：{exc}") from exc
+    except Exception as exc:  # python-docx raises several lxml/opc/zlib errors
+        raise LoadError(f"Word 文档已损坏，无法读取：请用 Word/WPS 打开后另存再导入（{exc}）") from exc
     lines = [p.text for p in doc.paragraphs]
     for table in doc.tables:
         for row in table.rows:
@@ -191,7 +263,7 @@ def _docx_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def _pdf_text(data: bytes) -> str:
+def _pdf_text(data: bytes, max_pages: int) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -199,10 +271,15 @@ def _pdf_text(data: bytes) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError("PDF 已加密：请先用 PDF 阅读器去除密码保护后再导入")
+        if len(reader.pages) > max_pages:
+            raise LoadError(
+                f"PDF 页数过多（{len(reader.pages)} 页，上限 {max_pages} 页）：请拆分文件，"
+                "或在 config.yaml 的 ingest.max_pdf_pages 中调高上限"
+            )
         pages = [page.extract_text() or "" for page in reader.pages]
     except LoadError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise LoadError(f"PDF 文件已损坏，无法读取：{exc}") from exc
     except Exception as exc:  # pypdf surfaces crypto and stream errors of many kinds
         if "encrypt" in str(exc).lower() or "crypt" in type(exc).__name__.lower():

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,47 @@ from qa.model import Article
 META_FIELDS = ("title", "author", "place", "date", "province", "city", "county")
 
 
-def sidecar_meta(path: Path) -> dict[str, Any]:
+class _NoAliasLoader(yaml.SafeLoader):
+    """The safe loader, refusing anchors and aliases: a few lines of aliases can expand to gigabytes
+    ("billion laughs"), and a metadata sidecar never needs them."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "不允许使用 YAML 别名（*）", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def sidecar_meta(path: Path, max_kb: float = 64) -> dict[str, Any]:
+    """The ``<file>.meta.yaml`` beside a file: a mapping of plain values (dates become 2025-03-11)."""
     sidecar = path.with_name(path.name + ".meta.yaml")
-    if not sidecar.exists():
+    if not sidecar.is_file():
         return {}
+    if sidecar.stat().st_size > max_kb * 1024:
+        raise LoadError(
+            f"元数据文件 {sidecar.name} 过大（上限 {max_kb:g} KB）：元数据只需几行 “字段: 值”，"
+            "或在 config.yaml 的 ingest.max_sidecar_kb 中调高上限"
+        )
     try:
-        loaded = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        loaded = yaml.load(sidecar.read_text(encoding="utf-8"), Loader=_NoAliasLoader) or {}
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
         raise LoadError(f"元数据文件 {sidecar.name} 无法解析：{exc}") from exc
     if not isinstance(loaded, dict):
         raise LoadError(f"元数据文件 {sidecar.name} 应为 “字段: 值” 的格式")
-    return loaded
+    return _plain(loaded)
+
+
+def _plain(value: Any) -> Any:
+    """Values as JSON can hold them: YAML's dates and times as ISO text, keys as text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def apply_meta(articles: list[Article], meta: dict[str, Any]) -> None:

@@ -48,11 +48,11 @@ def parse_text(text: str, chunking: ChunkingSettings) -> list[Article]:
 
 def parse_file(path: Path, settings: Settings, meta: dict[str, Any] | None = None) -> Document:
     """Parse one file without touching any index. Raises LoadError."""
-    loaded, data = load_file(path, max_bytes=settings.ingest.max_bytes)
+    loaded, data = load_file(path, settings.ingest)
     articles = parse_text(loaded.text, settings.chunking)
     if not any(a.chunks for a in articles):
         raise LoadError("文件中没有可索引的正文")
-    meta = {**sidecar_meta(path), **(meta or {})}
+    meta = {**sidecar_meta(path, settings.ingest.max_sidecar_kb), **(meta or {})}
     apply_meta(articles, meta)
     for article in articles:
         if not (article.province or article.city or article.county):  # not given in the metadata
