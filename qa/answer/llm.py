@@ -10,7 +10,10 @@ so the answerer can fall back to the extractive mode and say why.
 from __future__ import annotations
 
 import os
+import queue
 import re
+import threading
+import time
 from collections.abc import Iterator
 
 from qa.errors import LLMError
@@ -79,23 +82,68 @@ class ChatClient:
         )
 
     def stream(self, system: str, user: str) -> Iterator[str]:
-        """Text pieces of the reply as they arrive; raises LLMError."""
+        """Text pieces of the reply as they arrive; raises LLMError.
+
+        ``llm.timeout`` bounds the whole reply, not each read: an endpoint that trickles one token every
+        few seconds is given up on at the deadline like one that never answers. The request runs in a
+        thread so that the deadline holds even while a read blocks. A stream that ends without the
+        server's finish reason was cut off midway, and is an error, not a shorter answer."""
+        deadline = time.monotonic() + self.timeout
+        pieces: queue.Queue[tuple[str, object]] = queue.Queue()
+        abandoned = threading.Event()
+        threading.Thread(target=self._produce, args=(system, user, pieces, abandoned), daemon=True).start()
+        received = False
+        try:
+            while True:
+                try:
+                    kind, value = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise LLMError(
+                        f"大模型服务 {self._where} 在 {self.timeout:g} 秒内{'没有答完' if received else '没有响应'}："
+                        "请稍后再试，或调大 config.yaml 的 llm.timeout"
+                    ) from None
+                if kind == "piece":
+                    received = True
+                    yield str(value)
+                elif kind == "error":
+                    raise LLMError(self._explain(value)) from value  # type: ignore[arg-type]
+                elif kind == "cut":
+                    raise LLMError(f"大模型服务 {self._where} 的回答中途中断：请稍后再试")
+                else:
+                    return
+        finally:
+            abandoned.set()  # the thread stops reading at its next piece
+
+    def _produce(self, system: str, user: str, pieces: queue.Queue, abandoned: threading.Event) -> None:
         from langchain_core.messages import HumanMessage, SystemMessage
 
+        finished = False
         try:
             for chunk in self._chat.stream([SystemMessage(system), HumanMessage(user)]):
+                if abandoned.is_set():
+                    return
                 if isinstance(chunk.content, str) and chunk.content:
-                    yield chunk.content
+                    pieces.put(("piece", chunk.content))
+                finished = finished or bool(chunk.response_metadata.get("finish_reason"))
+            pieces.put(("end", None) if finished else ("cut", None))
         except Exception as exc:  # the client raises many types; each becomes one clear message
-            raise LLMError(self._explain(exc)) from exc
+            pieces.put(("error", exc))
+
+    @property
+    def _where(self) -> str:
+        return f"{self.base_url}（模型 {self.model}）"
 
     def complete(self, system: str, user: str) -> str:
         return "".join(self.stream(system, user))
 
     def _explain(self, exc: Exception) -> str:
+        import json
+
         import openai
 
-        where = f"{self.base_url}（模型 {self.model}）"
+        where = self._where
+        if isinstance(exc, json.JSONDecodeError) or isinstance(exc.__cause__, json.JSONDecodeError):
+            return f"大模型服务 {where} 返回的内容不是有效的 JSON：请确认 llm.base_url 指向 OpenAI 兼容接口"
         if isinstance(exc, openai.APITimeoutError):
             return f"大模型服务 {where} 在 {self.timeout:g} 秒内没有响应：请稍后再试，或调大 config.yaml 的 llm.timeout"
         if isinstance(exc, openai.RateLimitError):
