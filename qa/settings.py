@@ -106,6 +106,9 @@ class LoginSettings:
 class UISettings:
     host: str = "127.0.0.1"
     port: int = 7860
+    # Requests waiting for a turn before new ones are turned away (Gradio's own "busy" notice); a waiting
+    # request costs a few kilobytes, so an office's burst of questions waits rather than fails.
+    queue_size: int = 512
     auth: tuple[LoginSettings, ...] = ()
 
 

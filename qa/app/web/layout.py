@@ -51,7 +51,7 @@ def build_app(settings: Settings, kb: str | None = None) -> gr.Blocks:
         create.click(h.create_kb, new_kb, kb_select, **PRIVATE)
         kb_select.change(h.switch_kb, kb_select, [docs_table, doc_pick, province, doc, settings_md], **PRIVATE)
         gr.api(h.documents, api_name="documents")
-    demo.queue(max_size=64, default_concurrency_limit=2)
+    demo.queue(max_size=settings.ui.queue_size, default_concurrency_limit=2)
     return demo
 
 

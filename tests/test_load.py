@@ -1,0 +1,17 @@
+"""100 concurrent chats through gradio_client against a real server and the local fake LLM: every chat
+completes, a search still answers meanwhile, an upload goes through. Latency figures are the
+benchmark's (bench/load_bench.py), never asserted here."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.slow
+def test_a_hundred_concurrent_chats_all_complete_while_search_and_upload_work():
+    from bench.load_bench import run
+
+    figures = run(chats=100, users=20, embedder="hash-test")
+    assert figures["errors"] == {} and figures["completed"] == 100
+    assert figures["search_under_load_max_ms"] > 0  # five searches answered while the chats queued
+    assert figures["upload_s"] > 0
