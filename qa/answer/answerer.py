@@ -17,6 +17,7 @@ from qa.answer.citations import (
     DEFAULT_TEMPLATE,
     NO_ANSWER,
     Passage,
+    VerifiedPrefix,
     check_sentence,
     citation_from_hit,
     render,
@@ -112,24 +113,39 @@ class Answerer:
             return
         notice = self.llm_problem
         if self.llm is not None:
-            pieces: list[str] = []
             try:
-                for piece in self.llm.stream(SYSTEM_PROMPT, f"{passages_block(hits)}\n\n问题：{standalone}"):
-                    pieces.append(piece)
-                    yield AnswerEvent("delta", piece)
+                yield from self._stream_llm(question, standalone, hits, result.confident)
+                return
             except LLMError as exc:
                 notice = f"{exc}。本次改用摘录模式回答。"
                 yield AnswerEvent("reset", notice)
-            else:
-                answer = self._from_llm(question, standalone, "".join(pieces), hits)
-                answer.confidence = _confidence(answer, result.confident)
-                yield AnswerEvent("done", answer=answer)
-                return
         quotes = choose_quotes(standalone, hits, self.retriever.embedder)
         lines = compose(standalone, quotes, hits)
         answer = self._build(question, standalone, lines, hits, "extractive", {q.hit + 1: q for q in quotes})
         answer.notice, answer.confidence = notice, _confidence(answer, result.confident)
         yield AnswerEvent("delta", answer.text)
+        yield AnswerEvent("done", answer=answer)
+
+    def _stream_llm(self, question: str, standalone: str, hits: list[Hit], confident: bool) -> Iterator[AnswerEvent]:
+        """The LLM's answer, shown sentence by sentence as each is verified and numbered as the finished
+        answer numbers it; raises LLMError when the model fails (nothing shown is kept then)."""
+        passages = {n: Passage(h.text, h.title, h.place) for n, h in enumerate(hits, 1)}
+        shown = VerifiedPrefix(passages, self.places)
+        text = ""
+        for piece in self.llm.stream(SYSTEM_PROMPT, f"{passages_block(hits)}\n\n问题：{standalone}"):
+            text += piece
+            new = shown.feed(text)
+            if new:
+                yield AnswerEvent("delta", new)
+        answer = self._from_llm(question, standalone, text, hits)
+        answer.confidence = _confidence(answer, confident)
+        if answer.text.startswith(shown.shown):
+            rest = answer.text[len(shown.shown) :]
+            if rest:
+                yield AnswerEvent("delta", rest)
+        else:  # it became an abstention: what was shown does not stand
+            yield AnswerEvent("reset", "")
+            yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
 
     def retrieve(

@@ -190,3 +190,28 @@ def citation_from_hit(n: int, hit: Hit, start: int, end: int, template: str = DE
         article_id=hit.article_id,
         source_line=source_line(hit.title, hit.place, hit.author, hit.section, template, hit.doc),
     )
+
+
+class VerifiedPrefix:
+    """What of a streaming answer can be shown while it streams: its complete sentences, checked and
+    numbered exactly as the finished answer will number them (first use is decided by the prefix, so
+    numbers never change under the reader). Nothing is shown while the text says it found nothing:
+    that answer may yet become an abstention."""
+
+    def __init__(self, passages: dict[int, Passage], known_places: set[str]) -> None:
+        self.passages = passages
+        self.known_places = known_places
+        self.checked: list[AnswerSentence] = []
+        self.shown = ""
+
+    def feed(self, text: str) -> str:
+        """The text so far → the newly shown part ("" when nothing new can be shown yet)."""
+        complete = split_sentences(text)[:-1]  # the last one may still be growing
+        for sentence in complete[len(self.checked) :]:
+            self.checked.append(check_sentence(sentence, self.passages, self.known_places))
+        if NO_ANSWER in text:
+            return ""
+        rendered = render(renumber(self.checked)[0])
+        new = rendered[len(self.shown) :]
+        self.shown = rendered
+        return new
