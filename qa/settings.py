@@ -113,6 +113,17 @@ class UISettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """Limits of the HTTP API (OpenAI-compatible chat, Dify retrieval, search)."""
+
+    max_request_kb: float = 256  # a request body; conversation history included
+    max_tokens: int = 8192  # the most a request may ask for
+    concurrency: int = 8  # answers being produced at once; more wait their turn
+    queue_wait_s: float = 60  # how long a request waits for a turn before 429 with Retry-After
+    requests_per_minute: int = 60  # per API key (per client address without keys)
+
+
+@dataclass(frozen=True)
 class Settings:
     index_dir: str = "index"
     default_kb: str = "default"
@@ -126,6 +137,7 @@ class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
     citation: CitationSettings = field(default_factory=CitationSettings)
     ui: UISettings = field(default_factory=UISettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed: ``replace(index_dir=...)`` or ``replace(llm={"model": "m"})``."""

@@ -270,3 +270,17 @@ def test_uploaded_file_names_cannot_escape_the_upload_folder():
     assert safe_file_name("../../etc/passwd") == "passwd"
     assert safe_file_name("..\\..\\报告 (1).DOCX") == "报告_1.docx"
     assert re.fullmatch(r"[\w\u4e00-\u9fff.-]+", safe_file_name("<script>.txt"))
+
+
+def test_the_openai_compatible_api_is_served_beside_the_page(offline_url):
+    import httpx
+    import openai
+
+    client = openai.OpenAI(base_url=f"{offline_url}/v1", api_key="local", max_retries=0)
+    assert [m.id for m in client.models.list()] == ["qa-default"]
+    reply = client.chat.completions.create(
+        model="qa-default", messages=[{"role": "user", "content": "思南县完成了多少支驻村工作队选派？"}]
+    )
+    assert "301支" in reply.choices[0].message.content and "参考资料：" in reply.choices[0].message.content
+    page = httpx.get(offline_url)
+    assert page.status_code == 200 and "经验材料问答" in page.text  # the page is still there

@@ -1,8 +1,9 @@
-"""The `qa` command line: commands in ``index_commands`` and ``answer_commands``, shared options in ``common``."""
+"""The `qa` command line: commands in ``index_commands``, ``answer_commands`` and ``api_commands``, shared
+options in ``common``."""
 
 from __future__ import annotations
 
-from qa.app.cli import answer_commands, index_commands  # noqa: F401  (registers the commands)
+from qa.app.cli import answer_commands, api_commands, index_commands  # noqa: F401  (registers the commands)
 from qa.app.cli.common import app
 
 

@@ -25,8 +25,8 @@ WRITE = {"concurrency_id": "write", "concurrency_limit": 1}
 PRIVATE = {"api_visibility": "private"}
 
 
-def build_app(settings: Settings, kb: str | None = None) -> gr.Blocks:
-    h = WebHandlers(settings, kb)
+def build_app(settings: Settings, kb: str | None = None, handlers: WebHandlers | None = None) -> gr.Blocks:
+    h = handlers or WebHandlers(settings, kb)
     with gr.Blocks(title="经验材料问答") as demo:
         gr.Markdown("## 经验材料问答与检索\n党建引领乡村振兴与基层治理经验材料：提问、找相似经验、为稿件找引用。")
         with gr.Row():
@@ -178,8 +178,12 @@ def auth_users(settings: Settings) -> list[tuple[str, str]] | None:
 
 
 def serve(settings: Settings, host: str, port: int, kb: str | None = None, block: bool = True) -> gr.Blocks:
-    """Start the app; with ``block=False`` return at once (the caller closes it with ``.close()``)."""
-    demo = build_app(settings, kb)
+    """Start the app, with the HTTP API (OpenAI-compatible, Dify retrieval, search) on the same port;
+    with ``block=False`` return at once (the caller closes it with ``.close()``)."""
+    from qa.app.api.routes import api_router
+
+    handlers = WebHandlers(settings, kb)  # the page and the API share its workspace
+    demo = build_app(settings, kb, handlers)
     demo.launch(
         server_name=host,
         server_port=port,
@@ -190,7 +194,11 @@ def serve(settings: Settings, host: str, port: int, kb: str | None = None, block
         footer_links=["api"],
         head=render.COPY_SCRIPT,
         css=render.CSS,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         quiet=not block,
     )
+    # Gradio has no catch-all route, so routes added to its app after launch are reached as they are
+    demo.app.include_router(api_router(settings, handlers.ws, host))
+    if block:
+        demo.block_thread()
     return demo

@@ -1,0 +1,315 @@
+"""The HTTP API through real clients: the `openai` SDK against /v1, httpx against Dify's /retrieval
+contract and /api/search, on a real uvicorn server over the seed reports."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from qa.app.api.guard import ApiError, Guard
+from qa.app.api.keys import key_store
+from qa.embeddings import HASH_MODEL
+from qa.settings import ApiSettings, EmbeddingSettings, Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ApiServer:
+    """`qa api` in a thread: a real uvicorn server on 127.0.0.1."""
+
+    def __init__(self, settings: Settings, host: str = "127.0.0.1") -> None:
+        import uvicorn
+        from fastapi import FastAPI
+
+        from qa.app.api.routes import api_router
+        from qa.app.workspace import Workspace
+
+        app = FastAPI()
+        app.include_router(api_router(settings, Workspace(settings), host))
+        self.port = _free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ApiServer:
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started:
+            assert time.time() < deadline, "API server did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def index_dir(seed_kb, tmp_path_factory) -> Path:
+    """Two knowledge bases (default, other) copied from the seed one, and two keys."""
+    root = tmp_path_factory.mktemp("api-index")
+    for name in ("default", "other"):
+        shutil.copytree(seed_kb.folder, root / name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def keys(index_dir) -> dict[str, str]:
+    store = key_store(index_dir)
+    _, default_only = store.add("默认库", ["default"])
+    _, everything = store.add("全部", ["*"])
+    return {"default": default_only, "all": everything}
+
+
+@pytest.fixture(scope="module")
+def server(index_dir, keys):
+    settings = Settings(index_dir=str(index_dir), embedding=EmbeddingSettings(model=HASH_MODEL))
+    with ApiServer(settings) as running:
+        yield running
+
+
+def _client(server: ApiServer, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
+
+
+def test_models_are_the_knowledge_bases_the_key_may_use(server, keys):
+    assert [m.id for m in _client(server, keys["all"]).models.list()] == ["qa-default", "qa-other"]
+    assert [m.id for m in _client(server, keys["default"]).models.list()] == ["qa-default"]
+
+
+def test_a_streamed_answer_arrives_in_order_with_citations_and_references(server, keys, seed_kb):
+    stream = _client(server, keys["default"]).chat.completions.create(
+        model="qa-default", messages=[{"role": "user", "content": "思南县完成了多少支驻村工作队选派？"}], stream=True
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert chunks[0].choices[0].delta.role == "assistant" and chunks[-1].choices[0].finish_reason == "stop"
+    assert len({c.id for c in chunks}) == 1 and len(chunks) > 3  # one completion, in several pieces
+    assert "301支驻村工作队" in text and "[1]" in text and "\n\n参考资料：\n[1] （来源：思南县" in text
+    extension = chunks[-1].model_extra["qa"]
+    assert extension["mode"] == "extractive" and not extension["abstained"]
+    for citation in extension["citations"]:  # every quote verbatim in its document, at its offsets
+        article = seed_kb.conn.execute("SELECT text FROM articles WHERE id = ?", (citation["article_id"],)).fetchone()[
+            0
+        ]
+        assert article[citation["quote_start"] : citation["quote_end"]] == citation["quote"]
+        assert citation["source_line"].startswith("（来源：")
+
+
+def test_a_plain_answer_and_a_follow_up_scoped_to_the_place_it_names(server, keys):
+    client = _client(server, keys["all"])
+    first = client.chat.completions.create(
+        model="qa-other", messages=[{"role": "user", "content": "台头村村集体经济怎么发展？"}]
+    )
+    assert "参考资料" in first.choices[0].message.content
+    follow_up = client.chat.completions.create(
+        model="qa-other",
+        messages=[
+            {"role": "user", "content": "台头村村集体经济怎么发展？"},
+            {"role": "assistant", "content": first.choices[0].message.content},
+            {"role": "user", "content": [{"type": "text", "text": "那万山区呢？"}]},
+        ],
+    )
+    extension = follow_up.model_extra["qa"]
+    assert extension["standalone_question"].startswith("万山区")
+    if extension["abstained"]:
+        assert "资料中没有万山区的相关内容" in follow_up.choices[0].message.content
+    else:
+        assert {c["place"] for c in extension["citations"]} == {"万山区"}
+
+
+def test_unanswerable_question_says_so_without_references(server, keys):
+    reply = _client(server, keys["default"]).chat.completions.create(
+        model="qa-default", messages=[{"role": "user", "content": "如何防治小麦条锈病？"}]
+    )
+    assert reply.choices[0].message.content.startswith("资料中未找到相关内容")
+    assert "参考资料：" not in reply.choices[0].message.content and reply.model_extra["qa"]["abstained"]
+
+
+def test_bad_key_forbidden_knowledge_base_and_oversized_request_get_openai_errors(server, keys):
+    ask = [{"role": "user", "content": "积分超市"}]
+    with pytest.raises(openai.AuthenticationError) as bad_key:
+        _client(server, "qa-not-a-key").chat.completions.create(model="qa-default", messages=ask)
+    assert bad_key.value.status_code == 401 and "API 密钥无效" in bad_key.value.body["message"]
+    assert bad_key.value.body["type"] == "authentication_error" and bad_key.value.body["code"] == "invalid_api_key"
+    with pytest.raises(openai.PermissionDeniedError) as forbidden:
+        _client(server, keys["default"]).chat.completions.create(model="qa-other", messages=ask)
+    assert "无权使用知识库 “other”" in forbidden.value.body["message"]
+    with pytest.raises(openai.NotFoundError) as missing:
+        _client(server, keys["all"]).chat.completions.create(model="qa-nope", messages=ask)
+    assert "不存在" in missing.value.body["message"]
+    huge = [{"role": "user", "content": "积分超市" * 100_000}]
+    with pytest.raises(openai.APIStatusError) as too_big:
+        _client(server, keys["all"]).chat.completions.create(model="qa-default", messages=huge)
+    assert too_big.value.status_code == 413 and "请求过大" in too_big.value.body["message"]
+    with pytest.raises(openai.BadRequestError) as greedy:
+        _client(server, keys["all"]).chat.completions.create(model="qa-default", messages=ask, max_tokens=10**6)
+    assert "max_tokens" in greedy.value.body["message"]
+
+
+def test_dify_retrieval_follows_the_external_knowledge_contract(server, keys):
+    def retrieve(key: str, **body) -> httpx.Response:
+        request = {
+            "knowledge_id": "default",
+            "query": "积分超市",
+            "retrieval_setting": {"top_k": 5, "score_threshold": 0.0},
+        }
+        return httpx.post(
+            f"{server.url}/retrieval", json={**request, **body}, headers={"Authorization": f"Bearer {key}"}
+        )
+
+    response = retrieve(keys["default"])
+    assert response.status_code == 200
+    records = response.json()["records"]
+    assert 0 < len(records) <= 5
+    for r in records:
+        assert isinstance(r["content"], str) and isinstance(r["title"], str) and isinstance(r["metadata"], dict)
+        assert isinstance(r["score"], float) and 0.0 <= r["score"] <= 1.0
+    scores = sorted(r["score"] for r in records)
+    middle = (scores[0] + scores[-1]) / 2
+    if scores[0] < scores[-1]:  # score_threshold honoured
+        kept = retrieve(keys["default"], retrieval_setting={"top_k": 5, "score_threshold": middle}).json()["records"]
+        assert kept and all(r["score"] >= middle for r in kept) and len(kept) < len(records)
+    condition = {
+        "logical_operator": "and",
+        "conditions": [{"name": "place", "comparison_operator": "is", "value": "思南县"}],
+    }
+    only = retrieve(keys["default"], metadata_condition=condition).json()["records"]
+    assert only and {r["metadata"]["place"] for r in only} == {"思南县"}
+    assert retrieve("qa-wrong").json() == {"error_code": 1002, "error_msg": retrieve("qa-wrong").json()["error_msg"]}
+    assert retrieve("qa-wrong").status_code == 401
+    assert retrieve(keys["all"], knowledge_id="nope").json()["error_code"] == 2001
+    malformed = httpx.post(f"{server.url}/retrieval", json={}, headers={"Authorization": "Token abc"})
+    assert malformed.status_code == 403 and malformed.json()["error_code"] == 1001
+
+
+def test_search_endpoint_takes_the_clis_filters(server, keys):
+    response = httpx.post(
+        f"{server.url}/api/search",
+        json={"kb": "default", "query": "积分超市", "k": 3, "place": "思南"},
+        headers={"Authorization": f"Bearer {keys['default']}"},
+    )
+    body = response.json()
+    assert response.status_code == 200 and body["relevant"] and len(body["hits"]) <= 3
+    assert all("思南" in (h["place"] or "") for h in body["hits"])
+
+
+def test_a_local_server_without_keys_is_open_but_one_on_the_network_is_not(seed_kb, tmp_path):
+    shutil.copytree(seed_kb.folder, tmp_path / "default")
+    settings = Settings(index_dir=str(tmp_path), embedding=EmbeddingSettings(model=HASH_MODEL))
+    with ApiServer(settings) as local:
+        assert [m.id for m in _client(local, "anything").models.list()] == ["qa-default"]
+    with ApiServer(settings, host="0.0.0.0") as exposed:
+        with pytest.raises(openai.AuthenticationError) as refused:
+            _client(exposed, "anything").models.list()
+        assert "qa apikey add" in refused.value.body["message"]
+
+
+def test_rate_and_concurrency_limits_answer_429_with_retry_after(tmp_path):
+    settings = ApiSettings(requests_per_minute=2, concurrency=1, queue_wait_s=0.05)
+    guard = Guard(settings, key_store(tmp_path), "127.0.0.1")
+    caller = guard.caller(None, "127.0.0.1")
+    guard.check_rate(caller)
+    guard.check_rate(caller)
+    with pytest.raises(ApiError) as limited:
+        guard.check_rate(caller)
+    assert limited.value.status == 429 and 1 <= limited.value.retry_after <= 61
+
+    async def turns() -> None:
+        slot = await guard.answer_slot()
+        with pytest.raises(ApiError) as busy:  # waited 0.05 s for a turn, then told to come back
+            await guard.answer_slot()
+        assert busy.value.status == 429 and busy.value.retry_after == 5 and "系统繁忙" in busy.value.message
+        slot.release()
+        (await guard.answer_slot()).release()  # free again once released
+
+    asyncio.run(turns())
+
+
+def test_over_the_rate_a_key_gets_429_with_retry_after_over_http(seed_kb, tmp_path):
+    shutil.copytree(seed_kb.folder, tmp_path / "default")
+    settings = Settings(index_dir=str(tmp_path), embedding=EmbeddingSettings(model=HASH_MODEL)).replace(
+        api={"requests_per_minute": 2}
+    )
+    with ApiServer(settings) as local:
+        calls = [httpx.post(f"{local.url}/api/search", json={"query": "积分超市"}) for _ in range(3)]
+    assert [c.status_code for c in calls] == [200, 200, 429]
+    assert int(calls[2].headers["Retry-After"]) >= 1
+    assert (
+        calls[2].json()["error"]["code"] == "rate_limit_exceeded"
+        and "请求过于频繁" in calls[2].json()["error"]["message"]
+    )
+
+
+def test_apikey_commands_add_list_and_revoke(seed_kb, tmp_path):
+    from typer.testing import CliRunner
+
+    from qa.app.cli import app
+
+    runner = CliRunner()
+    added = runner.invoke(app, ["apikey", "add", "Dify 工作流", "--kb", "default", "--index-dir", str(tmp_path)])
+    assert added.exit_code == 0, added.output
+    secret = next(line for line in added.output.splitlines() if line.startswith("qa-"))
+    store = key_store(tmp_path)
+    (key,) = store.keys()
+    assert store.find(secret) == key and secret not in (tmp_path / "api_keys.json").read_text(encoding="utf-8")
+    listed = runner.invoke(app, ["apikey", "list", "--index-dir", str(tmp_path)])
+    assert key.id in listed.output and "Dify 工作流" in listed.output and "有效" in listed.output
+    revoked = runner.invoke(app, ["apikey", "revoke", key.id, "--index-dir", str(tmp_path)])
+    assert revoked.exit_code == 0 and store.find(secret) is None
+    missing = runner.invoke(app, ["apikey", "revoke", "nope", "--index-dir", str(tmp_path)])
+    assert missing.exit_code == 1 and "没有编号为 nope 的 API 密钥" in missing.output
+
+
+def _llm_settings(index_dir: Path, llm_url: str, **api) -> Settings:
+    return Settings(index_dir=str(index_dir), embedding=EmbeddingSettings(model=HASH_MODEL)).replace(
+        llm={"provider": "openai", "base_url": llm_url, "model": "fake", "max_retries": 0, "timeout": 30}, api=api
+    )
+
+
+def test_llm_answers_stream_sentence_by_sentence_and_a_client_leaving_frees_its_turn(seed_kb, tmp_path):
+    from .fake_llm import FakeLLM
+
+    shutil.copytree(seed_kb.folder, tmp_path / "default")
+    with FakeLLM() as llm:
+        llm.reply = lambda messages: (
+            messages[-1]["content"]
+            if "改写" in messages[0]["content"]
+            else "思南县选派了301支驻村工作队[1]。推行积分超市[2]。" + "各地持续推进[1]。" * 40
+        )
+        llm.pause = 0.05
+        with ApiServer(_llm_settings(tmp_path, llm.base_url, concurrency=1, queue_wait_s=2)) as server:
+            client = _client(server, "local")
+            ask = [{"role": "user", "content": "思南县完成了多少支驻村工作队选派？"}]
+            chunks = list(client.chat.completions.create(model="qa-default", messages=ask, stream=True))
+            text = "".join(c.choices[0].delta.content or "" for c in chunks)
+            extension = chunks[-1].model_extra["qa"]
+            assert extension["mode"] == "llm" and text.startswith("思南县选派了301支驻村工作队[1]")
+            assert len(chunks) > 40 and "参考资料：" in text  # arrived as the model wrote it
+            # a client that goes away after the first sentence: its turn (concurrency 1) is freed at once
+            with httpx.stream(
+                "POST",
+                f"{server.url}/v1/chat/completions",
+                json={"model": "qa-default", "messages": ask, "stream": True},
+            ) as response:
+                for line in response.iter_lines():
+                    if "301" in line:
+                        break
+            start = time.monotonic()
+            again = client.chat.completions.create(model="qa-default", messages=ask)
+            assert "301支" in again.choices[0].message.content and time.monotonic() - start < 15
