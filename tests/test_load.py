@@ -15,3 +15,12 @@ def test_a_hundred_concurrent_chats_all_complete_while_search_and_upload_work():
     assert figures["errors"] == {} and figures["completed"] == 100
     assert figures["search_under_load_max_ms"] > 0  # five searches answered while the chats queued
     assert figures["upload_s"] > 0
+
+
+@pytest.mark.slow
+def test_fifty_concurrent_streamed_api_chats_complete_or_get_an_explicit_429():
+    from bench.api_load_bench import run
+
+    figures = run(chats=50, embedder="hash-test")
+    assert set(figures["errors"]) <= {"429 (explicit, with Retry-After)"}, figures["errors"]
+    assert figures["completed"] + sum(figures["errors"].values()) == 50 and figures["completed"] >= 45

@@ -242,3 +242,25 @@ def test_off_topic_question_is_flagged_not_relevant(seed_kb, embedder):
     retriever = HybridRetriever(seed_kb, embedder)
     assert not retriever.retrieve("台风来临前渔船如何避险？").relevant
     assert retriever.retrieve("蓼皋街道社区工作者的薪酬增长机制").relevant
+
+
+def test_a_large_ingest_is_written_in_bounded_batches_each_atomic(settings, seed_copy, embedder, monkeypatch):
+    import qa.ingest.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "WRITE_BATCH_CHUNKS", 10)  # a few documents a write
+    folder = _kb(settings)
+    results = ingest_paths([seed_copy], folder, settings, embedder)
+    kb = KnowledgeBase(folder)
+    writes, documents, chunks = kb.generation, len(kb.documents()), kb.chunk_count
+    kb.close()
+    assert {r.status for r in results} == {"indexed"} and documents == 5
+    assert writes >= 3 and chunks == sum(r.chunks for r in results)  # several writes, nothing lost
+    edited = sorted(seed_copy.glob("*.txt"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n补充一段。", encoding="utf-8")
+    again = ingest_paths([seed_copy], folder, settings, embedder)
+    assert sorted(r.status for r in again) == ["replaced", "unchanged", "unchanged", "unchanged", "unchanged"]
+    rebuilt = ingest_paths([seed_copy], folder, settings, embedder, rebuild=True)
+    kb = KnowledgeBase(folder)
+    assert {r.status for r in rebuilt} == {"indexed"} and len(kb.documents()) == 5  # old ones gone, none twice
+    assert HybridRetriever(kb, embedder).search("积分超市", k=3)
+    kb.close()
