@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import LoadError
+from qa.ingest.characters import ordinary_characters
+from qa.ingest.pdf import pdf_text
 from qa.settings import IngestSettings
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
@@ -68,7 +70,8 @@ def load_file(path: Path, limits: IngestSettings | None = None) -> tuple[LoadedT
         check_archive(data, limits)
         loaded = LoadedText(_docx_text(data), "docx", None)
     else:
-        loaded = LoadedText(_pdf_text(data, limits.max_pdf_pages), "pdf", None)
+        loaded = LoadedText(pdf_text(data, limits.max_pdf_pages), "pdf", None)
+    loaded.text = ordinary_characters(loaded.text)  # PDFs' radical look-alikes, also in text copied from them
     check_text_size(loaded.text, limits)
     if not loaded.text.strip():
         raise LoadError("文件中没有可读的文字")
@@ -261,34 +264,6 @@ def _docx_text(data: bytes) -> str:
                     cells.append(cell.text)
             lines.append("\t".join(cells))
     return "\n".join(lines)
-
-
-def _pdf_text(data: bytes, max_pages: int) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("PDF 已加密：请先用 PDF 阅读器去除密码保护后再导入")
-        if len(reader.pages) > max_pages:
-            raise LoadError(
-                f"PDF 页数过多（{len(reader.pages)} 页，上限 {max_pages} 页）：请拆分文件，"
-                "或在 config.yaml 的 ingest.max_pdf_pages 中调高上限"
-            )
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except LoadError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise LoadError(f"PDF 文件已损坏，无法读取：{exc}") from exc
-    except Exception as exc:  # pypdf surfaces crypto and stream errors of many kinds
-        if "encrypt" in str(exc).lower() or "crypt" in type(exc).__name__.lower():
-            raise LoadError("PDF 已加密：请先用 PDF 阅读器去除密码保护后再导入") from exc
-        raise LoadError(f"PDF 文件无法读取：{exc}") from exc
-    text = "\n".join(pages)
-    if not text.strip():
-        raise LoadError("PDF 中没有可提取的文字（可能是扫描件）：请先做文字识别(OCR)后再导入")
-    return text
 
 
 def _html_text(html: str) -> str:
