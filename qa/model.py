@@ -139,6 +139,7 @@ class Hit:
     dense_score: float | None = None
     lexical_score: float | None = None
     rerank_score: float | None = None
+    ocr: bool = False  # its document was read by OCR: a reader should check the original
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,9 +152,12 @@ class Hit:
             "start": self.start,
             "end": self.end,
             "score": round(self.score, 6),
+            "ocr": self.ocr,
         }
 
 
+# shown with every citation of a document read by OCR
+OCR_NOTE = "OCR 识别，引用前请核对原件"
 # how an answer's confidence is shown to users (可信度)
 CONFIDENCE_ZH = {"high": "较高", "low": "较低", "none": "无相关资料"}
 # how each FileResult status is shown to users
@@ -190,6 +194,7 @@ class Citation:
     quote_end: int
     article_id: int | None = None
     source_line: str = ""  # formatted for a draft, see qa.answer.citations.source_line
+    note: str = ""  # a caution shown with the citation (OCR_NOTE for text read by OCR)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -46,6 +46,10 @@ class IngestSettings:
     max_chars: int = 5_000_000  # characters of text a file may yield
     max_line_chars: int = 200_000  # a longer line is not a report (a dump, a minified page)
     max_sidecar_kb: float = 64  # a <file>.meta.yaml sidecar
+    convert_timeout_s: float = 120  # LibreOffice converting one .doc/.wps/.rtf/.odt
+    max_image_pixels: int = 40_000_000  # one image or scanned page (about A4 at 600 dpi)
+    max_ocr_pages: int = 300  # pages of a scanned PDF read by OCR
+    ocr_timeout_s: float = 600  # OCR of one file, all its pages
 
     @property
     def max_bytes(self) -> int:

@@ -93,6 +93,33 @@ def many_members(count: int) -> bytes:
     return buffer.getvalue()
 
 
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+    + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+    + "]><d>&i;</d>"
+)
+
+
+def png_bomb(side: int) -> bytes:
+    """A PNG of side × side white pixels: a few hundred KB that would decode to side² bytes."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (side, side), 1).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def ofd_package(document_xml: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "OFD.xml",
+            "<ofd:OFD xmlns:ofd='x'><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
+        )
+        archive.writestr("Doc_0/Document.xml", document_xml)
+    return buffer.getvalue()
+
+
 def hostile_files(rng: random.Random, seeds: list[tuple[str, bytes]]) -> list[tuple[str, bytes, str | None]]:
     """(name, bytes, sidecar YAML or None) of every kind of bad input, a few hundred in all."""
     made: list[tuple[str, bytes, str | None]] = []
@@ -127,6 +154,16 @@ def hostile_files(rng: random.Random, seeds: list[tuple[str, bytes]]) -> list[tu
         ("deep.pdf", b"%PDF-1.4\n1 0 obj\n" + b"[" * 100_000 + b"]" * 100_000 + b"\nendobj\n%%EOF", None),
         ("pages.pdf", b"%PDF-1.4\n1 0 obj<</Type/Pages/Count 99999999/Kids[]>>endobj\n%%EOF", None),
         ("program.exe", rng.randbytes(5000), None),
+        ("pixels.png", png_bomb(30_000), None),
+        ("cut.png", png_bomb(2_000)[:300], None),
+        ("noise.jpg", b"\xff\xd8\xff" + rng.randbytes(3000), None),
+        ("noise.tif", b"II*\x00" + rng.randbytes(3000), None),
+        ("empty_pages.ofd", ofd_package("<ofd:Document xmlns:ofd='x'/>"), None),
+        ("laughs.ofd", ofd_package(LAUGHS), None),
+        ("noise.ofd", rng.randbytes(4000), None),
+        ("noise.wps", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + rng.randbytes(4000), None),
+        ("noise.rtf", b"{\\rtf1 " + rng.randbytes(2000) + b"}", None),
+        ("no_content.odt", many_members(2), None),
         ("archive.zip", many_members(3), None),
         ("old.doc", rng.randbytes(5000), None),
         ("noextension", good_text(9999).encode(), None),

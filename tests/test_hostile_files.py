@@ -43,6 +43,10 @@ def test_hostile_files_never_stop_a_batch_and_each_gets_a_reason(tmp_path):
         "gone.txt": "不是普通文件",
         "old.doc": ".docx",
         "program.exe": "不支持的文件类型",
+        "pixels.png": "ingest.max_image_pixels",
+        "laughs.ofd": "OFD",
+        "noise.ofd": "OFD",
+        "noise.wps": ".wps",
     }
     for name, words in expected.items():
         assert words in reasons[name], (name, reasons[name])

@@ -7,8 +7,8 @@ import json
 
 from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.characters import ordinary_characters
+from qa.ingest.layout import layout_text
 from qa.ingest.loaders import load_file
-from qa.ingest.pdf import layout_text
 from qa.ingest.pipeline import ingest_paths
 from qa.search.hybrid import HybridRetriever
 from qa.settings import Settings

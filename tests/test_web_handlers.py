@@ -37,13 +37,17 @@ def test_uploads_are_copied_indexed_and_unsupported_types_refused(ws, tmp_path):
     )
     bad = tmp_path / "照片.jpg"
     bad.write_bytes(b"\xff\xd8\xff")
+    program = tmp_path / "程序.exe"
+    program.write_bytes(b"MZ\x90\x00")
     empty = tmp_path / "空.txt"
     empty.write_bytes(b"")
     seen = []
-    rows = ingest_uploads(ws, "default", [str(good), str(bad), str(empty)], lambda *a, **k: seen.append(a))
+    files = [str(good), str(bad), str(program), str(empty)]
+    rows = ingest_uploads(ws, "default", files, lambda *a, **k: seen.append(a))
     result = {row[0]: row for row in rows}
     assert result["某县经验.txt"][1] == "已索引"
-    assert result["照片.jpg"][1] == "失败" and "不支持的文件类型" in result["照片.jpg"][3]
+    assert result["照片.jpg"][1] == "失败" and "图片已损坏" in result["照片.jpg"][3]
+    assert result["程序.exe"][1] == "失败" and "不支持的文件类型" in result["程序.exe"][3]
     assert result["空.txt"][1] == "失败" and "文件为空" in result["空.txt"][3]
     uploads = ws.folder("default") / "uploads"
     assert sorted(p.name for p in uploads.iterdir()) == ["某县经验.txt"]  # failed uploads leave nothing behind

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from qa.errors import SettingsError
-from qa.model import AnswerSentence, Citation, Hit
+from qa.model import OCR_NOTE, AnswerSentence, Citation, Hit
 from qa.text import char_pairs, sentence_spans
 
 NO_ANSWER = "资料中未找到相关内容"
@@ -189,6 +189,7 @@ def citation_from_hit(n: int, hit: Hit, start: int, end: int, template: str = DE
         quote_end=hit.start + end,
         article_id=hit.article_id,
         source_line=source_line(hit.title, hit.place, hit.author, hit.section, template, hit.doc),
+        note=OCR_NOTE if hit.ocr else "",
     )
 
 

@@ -18,11 +18,11 @@ from qa.app.web import render
 from qa.errors import UserError
 from qa.index import catalog
 from qa.index.schema import read_manifest
-from qa.ingest.loaders import SUPPORTED_SUFFIXES
+from qa.ingest.formats import SUPPORTED_SUFFIXES
 from qa.model import STATUS_ZH, Filters
 from qa.settings import Settings
 
-STAGE_ZH = {"parse": "解析文件", "embed": "计算向量", "write": "写入知识库"}
+STAGE_ZH = {"parse": "解析文件", "ocr": "文字识别（逐页）", "embed": "计算向量", "write": "写入知识库"}
 DOC_HEADERS = ["编号", "文件", "标题", "地点", "省份", "作者", "日期", "分块数"]
 _KB_NAME = re.compile(r"[\w\u4e00-\u9fff-]{1,40}")
 

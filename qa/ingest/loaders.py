@@ -14,20 +14,22 @@ from pathlib import Path
 
 from qa.errors import LoadError
 from qa.ingest.characters import ordinary_characters
+from qa.ingest.formats import SUPPORTED_SUFFIXES, kind_of
+from qa.ingest.ocr import PageProgress
 from qa.ingest.pdf import pdf_text
 from qa.settings import IngestSettings
-
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
 
 
 @dataclass
 class LoadedText:
     text: str
-    format: str  # txt | md | docx | pdf | html
-    encoding: str | None  # for text formats; None for docx/pdf
+    format: str  # txt | md | html | docx | pdf | doc | wps | rtf | odt | ofd | png | jpg …
+    encoding: str | None  # for text formats; None for the others
 
 
-def load_file(path: Path, limits: IngestSettings | None = None) -> tuple[LoadedText, bytes]:
+def load_file(
+    path: Path, limits: IngestSettings | None = None, progress: PageProgress | None = None
+) -> tuple[LoadedText, bytes]:
     """Read one file; returns the text and the raw bytes (for the content hash).
 
     Every limit in ``limits`` is checked before the work it bounds: the size before reading, a ZIP's
@@ -35,8 +37,6 @@ def load_file(path: Path, limits: IngestSettings | None = None) -> tuple[LoadedT
     length and longest line before cleaning. Each refusal names the limit and the setting that raises it."""
     limits = limits or IngestSettings()
     suffix = path.suffix.lower()
-    if suffix == ".doc":
-        raise LoadError("不支持旧版 Word 格式 (.doc)：请用 Word 或 WPS 另存为 .docx 后再导入")
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(f"不支持的文件类型 “{suffix or '无扩展名'}”：支持 {'、'.join(SUPPORTED_SUFFIXES)}")
     try:
@@ -56,26 +56,54 @@ def load_file(path: Path, limits: IngestSettings | None = None) -> tuple[LoadedT
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"无法读取文件：{exc.strerror or exc}") from exc
-    if suffix in (".txt", ".md", ".html", ".htm"):
-        text, encoding = decode_bytes(data)
-        check_plain_text(text)
-        check_text_size(text, limits)  # before any parsing: BeautifulSoup on a huge line costs gigabytes
-        if suffix == ".md":
-            loaded = LoadedText(_strip_markdown(text), "md", encoding)
-        elif suffix == ".txt":
-            loaded = LoadedText(text, "txt", encoding)
-        else:
-            loaded = LoadedText(_html_text(text), "html", encoding)
-    elif suffix == ".docx":
-        check_archive(data, limits)
-        loaded = LoadedText(_docx_text(data), "docx", None)
-    else:
-        loaded = LoadedText(pdf_text(data, limits.max_pdf_pages), "pdf", None)
+    loaded = _read(data, suffix, limits, progress)
     loaded.text = ordinary_characters(loaded.text)  # PDFs' radical look-alikes, also in text copied from them
     check_text_size(loaded.text, limits)
     if not loaded.text.strip():
         raise LoadError("文件中没有可读的文字")
     return loaded, data
+
+
+def _read(data: bytes, suffix: str, limits: IngestSettings, progress: PageProgress | None) -> LoadedText:
+    """The text of a file's bytes, by what they are (see ``kind_of``), not only by the file's name."""
+    kind, name = kind_of(data, suffix), suffix[1:]
+    if kind == "text":
+        text, encoding = decode_bytes(data)
+        check_plain_text(text)
+        check_text_size(text, limits)  # before any parsing: BeautifulSoup on a huge line costs gigabytes
+        if suffix == ".md":
+            return LoadedText(_strip_markdown(text), "md", encoding)
+        if suffix in (".html", ".htm"):
+            return LoadedText(_html_text(text), "html", encoding)
+        return LoadedText(text, "txt", encoding)
+    if kind == "docx":
+        check_archive(data, limits)
+        return LoadedText(_docx_text(data), name, None)
+    if kind == "convert":
+        from qa.ingest.office import convert_to_docx
+
+        given = suffix if suffix in (".doc", ".wps", ".rtf", ".odt") else ".doc"
+        docx = convert_to_docx(data, given, limits.convert_timeout_s)
+        check_archive(docx, limits)
+        text = _docx_text(docx)
+        try:
+            check_plain_text(text)  # LibreOffice reads a broken file as raw text rather than refuse it
+        except LoadError:
+            raise LoadError(
+                f"无法读取此 {given} 文件（已损坏，或不是文档）", "请用 Word/WPS 打开后另存为 .docx 再导入"
+            ) from None
+        return LoadedText(text, name, None)
+    if kind == "ofd":
+        from qa.ingest.ofd import ofd_text
+
+        check_archive(data, limits, "OFD 文件")
+        return LoadedText(ofd_text(data, limits.max_pdf_pages), name, None)
+    if kind == "image":
+        from qa.ingest.ocr import image_text
+
+        return LoadedText(image_text(data, limits), f"{name}+ocr", None)
+    text, ocr = pdf_text(data, limits, progress)
+    return LoadedText(text, "pdf+ocr" if ocr else "pdf", None)
 
 
 # ---------------------------------------------------------------- limits

@@ -1,44 +1,38 @@
-"""Text from PDFs as a reader sees it: pages' lines joined back into paragraphs, running headers,
-footers and page numbers dropped.
-
-A PDF stores lines as the page laid them out: a sentence runs across two or three lines (and across
-pages), and every page repeats its header, footer and number. Taken as they are, a broken line looks
-like a heading whose text then goes missing, and "一户一档" split over two lines cannot be found. A
-line is joined to the next when it fills the page's width (the document's usual full line) and does
-not end a sentence, unless the next one opens a new point (一、（一）1.). Lines that repeat at the top
-or bottom of most pages, and page numbers ("- 3 -", "第3页", "3/12"), are dropped.
+"""Text from PDFs: each page's text layer, or for a page without one (a scan) the OCR of its image;
+then the pages' lines put back into paragraphs, without running headers, footers and page numbers
+(``qa.ingest.layout``).
 """
 
 from __future__ import annotations
 
 import io
-import re
-from collections import Counter
 
 from qa.errors import LoadError
-
-_PAGE_NUMBER = re.compile(
-    r"^(?:[-—–－_·•\s]*\d{1,4}[-—–－_·•\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/／]?\s*共\s*\d{1,4}\s*页)?"
-    r"|\d{1,4}\s*[/／]\s*\d{1,4}|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$"
-)
-_SENTENCE_END = tuple("。！？；…”’」』）)】：:.!?;")
-_NEW_POINT = re.compile(
-    r"^(?:[一二三四五六七八九十]+[、是]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|第[一二三四五六七八九十]+[章节条部分])"
-)
-FULL_LINE = 0.8  # of the document's usual full line: shorter lines end a paragraph (or are headings)
-EDGE_LINES = 2  # lines at the top and at the bottom of a page where running headers and footers sit
+from qa.ingest.layout import layout_text
+from qa.ingest.ocr import PageProgress
+from qa.settings import IngestSettings
 
 
-def pdf_text(data: bytes, max_pages: int) -> str:
-    """The text of a PDF with a text layer; raises LoadError for broken, encrypted, huge or scanned ones."""
-    pages = pdf_pages(data, max_pages)
+def pdf_text(data: bytes, limits: IngestSettings, progress: PageProgress | None = None) -> tuple[str, bool]:
+    """The text of a PDF, and whether any of it came from OCR: pages without a text layer (scans) are
+    read from their page image. Raises LoadError for broken, encrypted or oversized ones."""
+    pages, scanned = pdf_pages(data, limits)
+    if scanned:
+        from qa.ingest.ocr import pages_text
+
+        for n, text in zip(scanned, pages_text((image for _, image in scanned.items()), limits, progress), strict=True):
+            pages[n] = text
     text = layout_text(pages)
     if not text.strip():
-        raise LoadError("PDF 中没有可提取的文字（可能是扫描件）：请先做文字识别(OCR)后再导入")
-    return text
+        raise LoadError("PDF 中没有可提取的文字：扫描件的页面图像也没有识别出文字，请确认文件清晰")
+    return text, bool(scanned)
 
 
-def pdf_pages(data: bytes, max_pages: int) -> list[str]:
+MIN_PAGE_TEXT = 10  # characters: a page with less text than this is a scan (a stray page number is not text)
+
+
+def pdf_pages(data: bytes, limits: IngestSettings) -> tuple[list[str], dict[int, object]]:
+    """Each page's text layer, and the page image of each page without one (page number → PIL image)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -46,12 +40,18 @@ def pdf_pages(data: bytes, max_pages: int) -> list[str]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError("PDF 已加密：请先用 PDF 阅读器去除密码保护后再导入")
-        if len(reader.pages) > max_pages:
+        if len(reader.pages) > limits.max_pdf_pages:
             raise LoadError(
-                f"PDF 页数过多（{len(reader.pages)} 页，上限 {max_pages} 页）：请拆分文件，"
+                f"PDF 页数过多（{len(reader.pages)} 页，上限 {limits.max_pdf_pages} 页）：请拆分文件，"
                 "或在 config.yaml 的 ingest.max_pdf_pages 中调高上限"
             )
-        return [page.extract_text() or "" for page in reader.pages]
+        texts = [page.extract_text() or "" for page in reader.pages]
+        scanned = {
+            n: image
+            for n, page in enumerate(reader.pages)
+            if len(texts[n].strip()) < MIN_PAGE_TEXT and (image := _page_image(page, limits.max_image_pixels))
+        }
+        return texts, scanned
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
@@ -62,59 +62,21 @@ def pdf_pages(data: bytes, max_pages: int) -> list[str]:
         raise LoadError(f"PDF 文件无法读取：{exc}") from exc
 
 
-def layout_text(pages: list[str]) -> str:
-    """Pages' text → paragraphs, one a line (see the module docstring)."""
-    page_lines = [
-        [line.strip() for line in page.split("\n") if line.strip() and not _PAGE_NUMBER.match(line.strip())]
-        for page in pages
-    ]
-    full = _full_line_length([line for page in page_lines for line in page])
-    running = _running_lines(page_lines, full)
-    lines = [
-        line
-        for page in page_lines
-        for n, line in enumerate(page)
-        if not (_at_edge(n, len(page)) and _shape(line) in running)
-    ]
-    paragraphs: list[str] = []
-    joining = False
-    for line in lines:
-        if joining and paragraphs and not _NEW_POINT.match(line):
-            paragraphs[-1] += (" " if paragraphs[-1][-1].isascii() and line[0].isascii() else "") + line
-        else:
-            paragraphs.append(line)
-        joining = full > 0 and len(line) >= FULL_LINE * full and not line.endswith(_SENTENCE_END)
-    return "\n".join(paragraphs)
-
-
-def _shape(line: str) -> str:
-    """A line with its numbers blanked: a running footer "第 3 页 共 9 页" has one shape on every page."""
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
-
-
-def _at_edge(n: int, count: int) -> bool:
-    return n < EDGE_LINES or n >= count - EDGE_LINES
-
-
-def _running_lines(page_lines: list[list[str]], full: int) -> set[str]:
-    """Shapes of short lines at the top or bottom of at least half of the pages (and of two at least);
-    a full line of body text is never taken for a header, even where a report repeats a paragraph."""
-    if len(page_lines) < 2:
-        return set()
-    seen = Counter(
-        shape
-        for page in page_lines
-        for shape in {
-            _shape(line) for n, line in enumerate(page) if _at_edge(n, len(page)) and len(line) < FULL_LINE * full
-        }
-    )
-    return {shape for shape, count in seen.items() if count >= max(2, len(page_lines) / 2)}
-
-
-def _full_line_length(lines: list[str]) -> int:
-    """The length of a full line of body text: the most common length among the longer lines."""
-    lengths = sorted(len(line) for line in lines if len(line) >= 8)
-    if len(lengths) < 3:
-        return 0
-    upper = lengths[len(lengths) // 2 :]  # body lines, not headings and paragraph ends
-    return Counter(upper).most_common(1)[0][0] if upper else 0
+def _page_image(page, max_pixels: int):
+    """The largest image drawn on a page (a scan is one image a page), its size checked before decoding."""
+    resources = page.get("/Resources") or {}
+    xobjects = resources.get("/XObject") or {}
+    sizes = []
+    for ref in xobjects.values():
+        image = ref.get_object()
+        if image.get("/Subtype") == "/Image":
+            sizes.append(int(image.get("/Width", 0)) * int(image.get("/Height", 0)))
+    if not sizes:
+        return None
+    if max(sizes) > max_pixels:
+        raise LoadError(
+            f"扫描页图像过大（{max(sizes)} 像素，上限 {max_pixels} 像素）：请用 300 dpi 重新扫描，"
+            "或调大 config.yaml 的 ingest.max_image_pixels"
+        )
+    images = page.images
+    return max((i.image for i in images), key=lambda im: im.width * im.height) if len(images) else None

@@ -26,7 +26,8 @@ from qa.index.schema import connect, migrate, needs_rebuild, stored_manifest
 from qa.index.writer import write_changes
 from qa.ingest.chunking import chunk_article
 from qa.ingest.clean import clean_lines
-from qa.ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from qa.ingest.formats import SUPPORTED_SUFFIXES
+from qa.ingest.loaders import load_file
 from qa.ingest.metadata import apply_meta, sidecar_meta
 from qa.ingest.places import resolve_place
 from qa.ingest.practices import extract_practices
@@ -50,9 +51,12 @@ def parse_text(text: str, chunking: ChunkingSettings) -> list[Article]:
     return articles
 
 
-def parse_file(path: Path, settings: Settings, meta: dict[str, Any] | None = None) -> Document:
-    """Parse one file without touching any index. Raises LoadError."""
-    loaded, data = load_file(path, settings.ingest)
+def parse_file(
+    path: Path, settings: Settings, meta: dict[str, Any] | None = None, progress: Progress | None = None
+) -> Document:
+    """Parse one file without touching any index. Raises LoadError. ``progress`` hears of OCR pages."""
+    pages = (lambda done, total: progress("ocr", done, total)) if progress else None
+    loaded, data = load_file(path, settings.ingest, pages)
     articles = parse_text(loaded.text, settings.chunking)
     if not any(a.chunks for a in articles):
         raise LoadError("文件中没有可索引的正文")
@@ -193,7 +197,7 @@ def _parse_each(
     known_hashes = {} if rebuild else {h: p for p, (_, h) in existing.items()}
     for i, path in enumerate(files):
         report("parse", i, len(files))
-        result, doc, previous = _parse_one(path, settings, existing, rebuild, known_hashes, meta_table)
+        result, doc, previous = _parse_one(path, settings, existing, rebuild, known_hashes, meta_table, report)
         yield result, doc, removals | ({previous} if previous is not None else set())
         removals = set()
     report("parse", len(files), len(files))
@@ -208,6 +212,7 @@ def _parse_one(
     rebuild: bool,
     known_hashes: dict[str, str],
     meta_table: dict[str, dict[str, Any]],
+    report: Progress,
 ) -> tuple[FileResult, Document | None, int | None]:
     """One file's result, its parsed document (None unless it is to be written) and the id it replaces."""
     key = str(path.resolve())
@@ -216,7 +221,7 @@ def _parse_one(
     if previous and not meta and _unchanged(path, previous[1], settings.ingest.max_bytes):
         return FileResult(str(path), "unchanged"), None, None  # known content: not even parsed
     try:
-        doc = parse_file(path, settings, meta)
+        doc = parse_file(path, settings, meta, report)
     except QAError as exc:
         return FileResult(str(path), "failed", reason=str(exc)), None, None
     except Exception as exc:  # a parser bug must not stop the batch either

@@ -89,7 +89,8 @@ def _print_answer(answer: Any, already_shown: bool) -> None:
     for s in answer.unsupported:
         out.print(f"[yellow]未能核实：{s.text}（{'；'.join(s.problems)}）[/yellow]", highlight=False)
     for c in answer.citations:
-        out.print(f"[bold][{c.n}][/bold] {c.source_line}  [dim]{c.doc}[/dim]", highlight=False)
+        note = f"  [yellow]（{c.note}）[/yellow]" if c.note else ""
+        out.print(f"[bold][{c.n}][/bold] {c.source_line}  [dim]{c.doc}[/dim]{note}", highlight=False)
         out.print(f"    “{c.quote}”", highlight=False, markup=False)
     for n, hit in enumerate(answer.related, 1):
         out.print(

@@ -49,7 +49,7 @@ def ingest(
             raise typer.Exit(1)
         meta_table = read_meta_csv(meta) if meta else None
         embedder = load_embedder(settings.embedding)
-        labels = {"parse": "解析文件", "embed": "生成向量", "write": "写入索引"}
+        labels = {"parse": "解析文件", "ocr": "文字识别（逐页）", "embed": "生成向量", "write": "写入索引"}
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),

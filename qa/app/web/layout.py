@@ -16,7 +16,7 @@ from qa.app import workspace as pages
 from qa.app.web import render
 from qa.app.web.handlers import WebHandlers, doc_choices
 from qa.errors import UserError
-from qa.ingest.loaders import SUPPORTED_SUFFIXES
+from qa.ingest.formats import SUPPORTED_SUFFIXES
 from qa.settings import Settings
 
 CHAT = {"concurrency_id": "chat", "concurrency_limit": 4}

@@ -32,6 +32,7 @@ CSS = """
 .qa-card-head {font-weight: 600; margin-bottom: 4px;}
 .qa-n {color: #b42318; margin-right: 4px;}
 .qa-sec, .qa-meta {color: #57606a; font-size: 0.9em; font-weight: 400;}
+.qa-note {color: #9a6700; font-size: 0.9em;}
 .qa-passage, .qa-article {line-height: 1.7; white-space: pre-wrap;}
 .qa-passage mark, .qa-article mark {background: #fff3b0; padding: 0 2px;}
 .qa-source {color: #1f4e79; margin-top: 6px;}
@@ -104,7 +105,8 @@ def citation_cards(citations: list[dict], article_texts: dict[int, str]) -> str:
             f"《{esc(c['title'])}》 <span class='qa-sec'>{esc(where)}</span></div>"
             f"<div class='qa-passage'>{in_passage}</div>{full}"
             f"<div class='qa-source'>{esc(c['source_line'])}</div>"
-            f"<div class='qa-meta'>文件：{esc(c['doc'])}</div>"
+            + (f"<div class='qa-note'>{esc(c['note'])}</div>" if c.get("note") else "")
+            + f"<div class='qa-meta'>文件：{esc(c['doc'])}</div>"
             f"<button class='qa-copy' data-cite='{esc(c['source_line'])}' onclick='qaCopy(this)'>复制引用</button>"
             f"</div>"
         )
