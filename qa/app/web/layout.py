@@ -91,7 +91,7 @@ def _chat_tab(h: WebHandlers, kb_select, stored, demo, initial_docs):
 
 def _similar_tab(h: WebHandlers, kb_select) -> None:
     text = gr.Textbox(label="做法描述或稿件段落", lines=5, elem_id="qa-similar-text")
-    upload = gr.File(label="或上传稿件", file_types=[".docx", ".txt", ".md"])
+    upload = gr.File(label="或上传稿件（.docx .doc .wps .txt .md .pdf 等）")
     with gr.Row():
         exclude = gr.Textbox(label="排除本地", placeholder="如 思南县")
         provinces = ["", *h.ws.provinces(h.default_kb)]
@@ -107,7 +107,7 @@ def _similar_tab(h: WebHandlers, kb_select) -> None:
 
 def _cite_tab(h: WebHandlers, kb_select) -> None:
     text = gr.Textbox(label="粘贴稿件", lines=10)
-    upload = gr.File(label="或上传稿件", file_types=[".docx", ".txt", ".md"])
+    upload = gr.File(label="或上传稿件（.docx .doc .wps .txt .md .pdf 等）")
     exclude = gr.Textbox(label="不引用本地材料", placeholder="如 思南县")
     go = gr.Button("逐段推荐引用", variant="primary")
     suggestions = gr.HTML()
@@ -124,7 +124,7 @@ def _kb_tab(h: WebHandlers, kb_select, initial_docs):
     uploads = gr.File(
         label=f"上传材料（可多选；{' '.join(sorted(SUPPORTED_SUFFIXES))}；单个不超过 {max_mb:g} MB）",
         file_count="multiple",
-        file_types=sorted(SUPPORTED_SUFFIXES),
+        # no file_types: Gradio would refuse other types in English; ingest_uploads refuses them in Chinese
         elem_id="qa-upload",
     )
     upload_go = gr.Button("导入", variant="primary", elem_id="qa-upload-go")
