@@ -22,6 +22,7 @@ class Chunk:
     section: list[str]  # article title → section heading → point heading
     kind: str  # one of CHUNK_KINDS
     id: int | None = None  # assigned by the knowledge base
+    page: int | None = None  # the page it starts on, in paged formats (PDF, OFD)
 
 
 @dataclass
@@ -140,6 +141,7 @@ class Hit:
     lexical_score: float | None = None
     rerank_score: float | None = None
     ocr: bool = False  # its document was read by OCR: a reader should check the original
+    page: int | None = None  # the page it starts on, in paged formats
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +155,7 @@ class Hit:
             "end": self.end,
             "score": round(self.score, 6),
             "ocr": self.ocr,
+            "page": self.page,
         }
 
 
@@ -195,6 +198,7 @@ class Citation:
     article_id: int | None = None
     source_line: str = ""  # formatted for a draft, see qa.answer.citations.source_line
     note: str = ""  # a caution shown with the citation (OCR_NOTE for text read by OCR)
+    page: int | None = None  # the page of the passage, in paged formats
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -97,7 +97,7 @@ class LLMSettings:
 
 @dataclass(frozen=True)
 class CitationSettings:
-    template: str = "（来源：{place}《{title}》{author_part}{section_part}）"
+    template: str = "（来源：{place}《{title}》{author_part}{section_part}{page_part}）"
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def test_ingest_search_docs_remove(tmp_path):
     first = json.loads(lines[0])
     assert first["question"] == "5岗20级薪酬"
     top = first["hits"][0]
-    assert set(top) == {"doc", "title", "place", "province", "section", "text", "start", "end", "score", "ocr"}
+    assert set(top) == {"doc", "title", "place", "province", "section", "text", "start", "end", "score", "ocr", "page"}
     assert "5岗20级" in top["text"] and top["place"] == "蓼皋街道"
 
     docs = json.loads(qa("docs", "--json", index_dir=index_dir).stdout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from qa.answer.citations import citation_from_hit
 from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.characters import ordinary_characters
 from qa.ingest.layout import layout_text
@@ -62,6 +63,10 @@ def test_a_pdf_made_by_an_office_suite_reads_as_clean_searchable_text(tmp_path, 
     kb = KnowledgeBase(folder)
     hits = HybridRetriever(kb, embedder).search("一户一档", k=5)
     sections = {tuple(json.loads(row[0])[1:]) for row in kb.conn.execute("SELECT section FROM chunks")}
+    pages = [row[0] for row in kb.conn.execute("SELECT page FROM chunks ORDER BY id")]
     kb.close()
+    assert pages[0] == 1 and max(pages) >= 2 and pages == sorted(pages)  # each passage knows its page
+    line = citation_from_hit(1, hits[0], 0, 10).source_line
+    assert line.endswith(f"，第{hits[0].page}页）") and hits[0].page in pages
     assert hits and all("一户一档" in h.text for h in hits)
     assert sections == {("精准培育村级骨干",), ("壮大村集体经济",)}  # the headings kept, no fragment taken for one

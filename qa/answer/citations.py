@@ -18,7 +18,7 @@ from qa.text import char_pairs, sentence_spans
 
 NO_ANSWER = "资料中未找到相关内容"
 UNSUPPORTED_MARK = "〔未能核实〕"
-DEFAULT_TEMPLATE = "（来源：{place}《{title}》{author_part}{section_part}）"
+DEFAULT_TEMPLATE = "（来源：{place}《{title}》{author_part}{section_part}{page_part}）"
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
 # a sentence ends at 。！？ or a line break; markers right after the end still belong to it
@@ -133,11 +133,13 @@ def source_line(
     section: list[str],
     template: str = DEFAULT_TEMPLATE,
     doc: str = "",
+    page: int | None = None,
 ) -> str:
     """An official-style source line, e.g. （来源：思南县《抓实农村党建 赋能乡村振兴》，杨铭，“精准培育村级骨干”部分）.
 
-    Template fields: {place} {title} {author} {section} {doc} and the ready-made optional parts
-    {author_part} (“，杨铭” or nothing) and {section_part} (“，“…”部分” or nothing).
+    Template fields: {place} {title} {author} {section} {doc} {page} and the ready-made optional parts
+    {author_part} (“，杨铭” or nothing), {section_part} (“，“…”部分” or nothing) and {page_part}
+    (“，第3页” for passages of paged files, or nothing).
     """
     leaf = section[-1] if len(section) > 1 else ""
     if len(leaf) > 30:
@@ -150,13 +152,15 @@ def source_line(
         "doc": doc,
         "author_part": f"，{author}" if author else "",
         "section_part": f"，“{leaf}”部分" if leaf else "",
+        "page": page or "",
+        "page_part": f"，第{page}页" if page else "",
     }
     try:
         return template.format(**fields)
     except (KeyError, IndexError, ValueError) as exc:
         raise SettingsError(
             f"config.yaml 中 citation.template 有误（{exc}）",
-            "可用字段 {place} {title} {author} {section} {doc} {author_part} {section_part}",
+            "可用字段 {place} {title} {author} {section} {doc} {page} {author_part} {section_part} {page_part}",
         ) from exc
 
 
@@ -188,8 +192,9 @@ def citation_from_hit(n: int, hit: Hit, start: int, end: int, template: str = DE
         quote_start=hit.start + start,
         quote_end=hit.start + end,
         article_id=hit.article_id,
-        source_line=source_line(hit.title, hit.place, hit.author, hit.section, template, hit.doc),
+        source_line=source_line(hit.title, hit.place, hit.author, hit.section, template, hit.doc, hit.page),
         note=OCR_NOTE if hit.ocr else "",
+        page=hit.page,
     )
 
 

@@ -21,7 +21,7 @@ def hits(conn: sqlite3.Connection, chunk_ids: list[int]) -> list[Hit]:
         return []
     marks = ",".join("?" * len(chunk_ids))
     rows = conn.execute(
-        'SELECT c.id, c.section, c.kind, c.text, c.start, c."end", c.article_id, a.title, a.place,'
+        'SELECT c.id, c.section, c.kind, c.text, c.start, c."end", c.page, c.article_id, a.title, a.place,'
         " a.province, a.city, a.county, a.author, d.file_name, d.format"
         " FROM chunks c JOIN articles a ON a.id = c.article_id JOIN documents d ON d.id = c.doc_id"
         f" WHERE c.id IN ({marks})",
@@ -46,6 +46,7 @@ def hits(conn: sqlite3.Connection, chunk_ids: list[int]) -> list[Hit]:
             county=r["county"],
             author=r["author"],
             ocr=(r["format"] or "").endswith("+ocr"),
+            page=r["page"],
         )
         for cid in chunk_ids
         if (r := by_id.get(cid)) is not None

@@ -136,11 +136,12 @@ def _insert_document(
                     chunk.start,
                     chunk.end,
                     " ".join(t for t in prepared.tokens[position] if not t.startswith(BIGRAM_MARK)),
+                    chunk.page,
                 )
             )
     conn.executemany(
-        'INSERT INTO chunks (id, article_id, doc_id, ord, section, kind, text, start, "end", tokens)'
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        'INSERT INTO chunks (id, article_id, doc_id, ord, section, kind, text, start, "end", tokens, page)'
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         chunk_rows,
     )
     # each practice with the chunk that first names it in its article

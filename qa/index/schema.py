@@ -43,7 +43,12 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS articles_doc ON articles(doc_id);
 """
 # columns added since a table was first written: (table, column, type)
-ADDED_COLUMNS = [("articles", "province", "TEXT"), ("articles", "city", "TEXT"), ("articles", "county", "TEXT")]
+ADDED_COLUMNS = [
+    ("articles", "province", "TEXT"),
+    ("articles", "city", "TEXT"),
+    ("articles", "county", "TEXT"),
+    ("chunks", "page", "INTEGER"),  # NULL for text formats and for passages indexed before pages were kept
+]
 
 
 def kb_folder(index_dir: str | Path, kb: str) -> Path:

@@ -29,6 +29,22 @@ EDGE_LINES = 2  # lines at the top and at the bottom of a page where running hea
 
 def layout_text(pages: list[str]) -> str:
     """Pages' text → paragraphs, one a line (see the module docstring)."""
+    return "\n".join(paragraph for paragraph, _ in layout_paragraphs(pages))
+
+
+def page_starts(paragraphs: list[tuple[str, int]]) -> list[tuple[int, int]]:
+    """(offset in the joined text, page) where each page's first paragraph starts."""
+    starts: list[tuple[int, int]] = []
+    offset = 0
+    for paragraph, page in paragraphs:
+        if not starts or starts[-1][1] != page:
+            starts.append((offset, page))
+        offset += len(paragraph) + 1
+    return starts
+
+
+def layout_paragraphs(pages: list[str]) -> list[tuple[str, int]]:
+    """Pages' text → (paragraph, the page it starts on, from 1)."""
     page_lines = [
         [
             _LAYOUT_SPACE.sub("", line.strip())
@@ -40,20 +56,21 @@ def layout_text(pages: list[str]) -> str:
     full = _full_line_length([line for page in page_lines for line in page])
     running = _running_lines(page_lines, full)
     lines = [
-        line
-        for page in page_lines
+        (line, number)
+        for number, page in enumerate(page_lines, 1)
         for n, line in enumerate(page)
         if not (_at_edge(n, len(page)) and _shape(line) in running)
     ]
-    paragraphs: list[str] = []
+    paragraphs: list[tuple[str, int]] = []
     joining = False
-    for line in lines:
+    for line, number in lines:
         if joining and paragraphs and not _NEW_POINT.match(line):
-            paragraphs[-1] += (" " if paragraphs[-1][-1].isascii() and line[0].isascii() else "") + line
+            text, first = paragraphs[-1]
+            paragraphs[-1] = (text + (" " if text[-1].isascii() and line[0].isascii() else "") + line, first)
         else:
-            paragraphs.append(line)
+            paragraphs.append((line, number))
         joining = full > 0 and len(line) >= FULL_LINE * full and not line.endswith(_SENTENCE_END)
-    return "\n".join(paragraphs)
+    return paragraphs
 
 
 def _shape(line: str) -> str:

@@ -25,6 +25,7 @@ class LoadedText:
     text: str
     format: str  # txt | md | html | docx | pdf | doc | wps | rtf | odt | ofd | png | jpg …
     encoding: str | None  # for text formats; None for the others
+    page_starts: list[tuple[int, int]] | None = None  # paged formats: (offset in text, page number)
 
 
 def load_file(
@@ -97,13 +98,14 @@ def _read(data: bytes, suffix: str, limits: IngestSettings, progress: PageProgre
         from qa.ingest.ofd import ofd_text
 
         check_archive(data, limits, "OFD 文件")
-        return LoadedText(ofd_text(data, limits.max_pdf_pages), name, None)
+        text, starts = ofd_text(data, limits.max_pdf_pages)
+        return LoadedText(text, name, None, starts)
     if kind == "image":
         from qa.ingest.ocr import image_text
 
         return LoadedText(image_text(data, limits), f"{name}+ocr", None)
-    text, ocr = pdf_text(data, limits, progress)
-    return LoadedText(text, "pdf+ocr" if ocr else "pdf", None)
+    text, ocr, starts = pdf_text(data, limits, progress)
+    return LoadedText(text, "pdf+ocr" if ocr else "pdf", None, starts)
 
 
 # ---------------------------------------------------------------- limits

@@ -16,12 +16,13 @@ import zipfile
 from xml.etree import ElementTree
 
 from qa.errors import LoadError
-from qa.ingest.layout import layout_text
+from qa.ingest.layout import layout_paragraphs, page_starts
 
 BROKEN = "OFD 文件已损坏或结构不完整：请用 OFD 阅读器打开后另存，或导出为 PDF 再导入"
 
 
-def ofd_text(data: bytes, max_pages: int = 3000) -> str:
+def ofd_text(data: bytes, max_pages: int = 3000) -> tuple[str, list[tuple[int, int]]]:
+    """The text of an OFD, and where each page starts in it (offset, page)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             pages = [_page_lines(archive, path) for path in _page_paths(archive)]
@@ -29,10 +30,11 @@ def ofd_text(data: bytes, max_pages: int = 3000) -> str:
         raise LoadError(BROKEN) from exc
     if len(pages) > max_pages:
         raise LoadError(f"OFD 页数过多（{len(pages)} 页，上限 {max_pages} 页）：请拆分文件")
-    text = layout_text(["\n".join(lines) for lines in pages])
+    paragraphs = layout_paragraphs(["\n".join(lines) for lines in pages])
+    text = "\n".join(paragraph for paragraph, _ in paragraphs)
     if not text.strip():
         raise LoadError("OFD 文件中没有文字（可能是扫描件）：请导出为 PDF 或图片后再导入")
-    return text
+    return text, page_starts(paragraphs)
 
 
 def _local(tag: str) -> str:

@@ -8,24 +8,28 @@ from __future__ import annotations
 import io
 
 from qa.errors import LoadError
-from qa.ingest.layout import layout_text
+from qa.ingest.layout import layout_paragraphs, page_starts
 from qa.ingest.ocr import PageProgress
 from qa.settings import IngestSettings
 
 
-def pdf_text(data: bytes, limits: IngestSettings, progress: PageProgress | None = None) -> tuple[str, bool]:
-    """The text of a PDF, and whether any of it came from OCR: pages without a text layer (scans) are
-    read from their page image. Raises LoadError for broken, encrypted or oversized ones."""
+def pdf_text(
+    data: bytes, limits: IngestSettings, progress: PageProgress | None = None
+) -> tuple[str, bool, list[tuple[int, int]]]:
+    """The text of a PDF, whether any of it came from OCR (pages without a text layer, scans, are read
+    from their page image), and where each page starts in it (offset, page). Raises LoadError for
+    broken, encrypted or oversized ones."""
     pages, scanned = pdf_pages(data, limits)
     if scanned:
         from qa.ingest.ocr import pages_text
 
         for n, text in zip(scanned, pages_text((image for _, image in scanned.items()), limits, progress), strict=True):
             pages[n] = text
-    text = layout_text(pages)
+    paragraphs = layout_paragraphs(pages)
+    text = "\n".join(paragraph for paragraph, _ in paragraphs)
     if not text.strip():
         raise LoadError("PDF 中没有可提取的文字：扫描件的页面图像也没有识别出文字，请确认文件清晰")
-    return text, bool(scanned)
+    return text, bool(scanned), page_starts(paragraphs)
 
 
 MIN_PAGE_TEXT = 10  # characters: a page with less text than this is a scan (a stray page number is not text)

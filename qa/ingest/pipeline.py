@@ -9,6 +9,7 @@ keeps the batches it finished; running it again skips them as unchanged.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -60,6 +61,8 @@ def parse_file(
     articles = parse_text(loaded.text, settings.chunking)
     if not any(a.chunks for a in articles):
         raise LoadError("文件中没有可索引的正文")
+    if loaded.page_starts:
+        mark_pages(articles, loaded.text, loaded.page_starts)
     meta = {**sidecar_meta(path, settings.ingest.max_sidecar_kb), **(meta or {})}
     apply_meta(articles, meta)
     for article in articles:
@@ -77,6 +80,23 @@ def parse_file(
         articles=articles,
         meta=meta,
     )
+
+
+PAGE_PROBE = 12  # characters of a passage looked for in the loaded text to find its page
+
+
+def mark_pages(articles: list[Article], text: str, starts: list[tuple[int, int]]) -> None:
+    """Each passage's page: where its opening characters sit in the loaded text (passages come in
+    order, so the search moves forward); a passage whose opening cannot be found keeps no page."""
+    cursor = 0
+    offsets = [offset for offset, _ in starts]
+    for article in articles:
+        for chunk in article.chunks:
+            at = text.find(chunk.text[:PAGE_PROBE], cursor)
+            if at < 0:
+                continue
+            cursor = at
+            chunk.page = starts[bisect.bisect_right(offsets, at) - 1][1]
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
