@@ -272,15 +272,23 @@ def test_uploaded_file_names_cannot_escape_the_upload_folder():
     assert re.fullmatch(r"[\w\u4e00-\u9fff.-]+", safe_file_name("<script>.txt"))
 
 
-def test_the_openai_compatible_api_is_served_beside_the_page(offline_url):
+def test_the_openai_compatible_api_is_served_beside_the_page(offline_url, page):
+    import html
+
     import httpx
     import openai
 
     client = openai.OpenAI(base_url=f"{offline_url}/v1", api_key="local", max_retries=0)
     assert [m.id for m in client.models.list()] == ["qa-default"]
-    reply = client.chat.completions.create(
-        model="qa-default", messages=[{"role": "user", "content": "思南县完成了多少支驻村工作队选派？"}]
+    question = "思南县完成了多少支驻村工作队选派？"
+    reply = client.chat.completions.create(model="qa-default", messages=[{"role": "user", "content": question}])
+    text = reply.choices[0].message.content
+    assert "301支" in text and "参考资料：" in text
+    assert httpx.get(offline_url).text.count("经验材料问答") >= 1  # the page is still there
+    # the reply as a text-only chat client shows it (the README's picture of the API)
+    page.set_content(
+        "<html><body style='font-family: Noto Sans CJK SC; max-width: 900px; margin: 24px'>"
+        f"<p><b>用户</b>：{html.escape(question)}</p><p><b>qa-default</b>：</p>"
+        f"<pre style='white-space: pre-wrap; font-family: inherit'>{html.escape(text)}</pre></body></html>"
     )
-    assert "301支" in reply.choices[0].message.content and "参考资料：" in reply.choices[0].message.content
-    page = httpx.get(offline_url)
-    assert page.status_code == 200 and "经验材料问答" in page.text  # the page is still there
+    assert page.locator("pre").inner_text().startswith(text.split("\n")[0])
