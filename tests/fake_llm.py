@@ -4,7 +4,7 @@ Tests set ``server.reply`` (text, or a function of the request's messages), ``se
 (e.g. 429), ``server.delay`` (seconds before answering), ``server.pause`` (seconds between
 streamed pieces), ``server.api_key`` (requests without ``Authorization: Bearer <key>`` get 401) or
 ``server.fault`` ("cut": the stream stops midway and the connection closes; "malformed": the body is
-not JSON), and read ``server.requests`` and ``server.authorizations``.
+not JSON; from request ``server.fault_from`` on), and read ``server.requests`` and ``server.authorizations``.
 Streaming requests get server-sent events, in small pieces, like a real endpoint.
 """
 
@@ -27,6 +27,7 @@ class FakeLLM(ThreadingHTTPServer):
         self.delay = 0.0
         self.pause = 0.0  # seconds between streamed pieces
         self.fault: str | None = None  # "cut" | "malformed"
+        self.fault_from = 0  # the fault applies from this request on (0: every request)
         self.requests: list[dict] = []
         self.api_key: str | None = None
         self.authorizations: list[str | None] = []  # the Authorization header of each request
@@ -71,7 +72,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(self.server.status, "rate limited" if self.server.status == 429 else "error")
         reply = self.server.reply
         text = reply(body["messages"]) if callable(reply) else reply
-        if self.server.fault == "malformed":
+        fault = self.server.fault if len(self.server.requests) > self.server.fault_from else None
+        if fault == "malformed":
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream" if body.get("stream") else "application/json")
             self.end_headers()
@@ -83,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            if self.server.fault == "cut":  # a few pieces, then the connection closes: no finish, no [DONE]
+            if fault == "cut":  # a few pieces, then the connection closes: no finish, no [DONE]
                 for i in range(0, min(len(text), 21), 7):
                     self._event({"delta": {"content": text[i : i + 7]}, "finish_reason": None}, body)
                 self.close_connection = True

@@ -193,10 +193,24 @@ def test_llm_failure_falls_back_to_quoting_and_says_why(seed_kb, embedder, statu
         server.status, server.delay = status, delay
         answerer = _llm_answerer(seed_kb, embedder, server, timeout=0.5)
         events = list(answerer.stream("思南县完成了多少支驻村工作队选派？"))
+        asked = len(server.requests)
     answer = events[-1].answer
-    assert any(e.kind == "reset" and expected in e.text for e in events)
     assert answer.mode == "extractive" and expected in answer.notice and "摘录模式" in answer.notice
     assert "301支" in answer.text
+    assert asked == 1  # the rewording failed: the answer is not asked for too (another timeout for nothing)
+
+
+def test_an_llm_failing_midway_through_the_answer_withdraws_what_it_said(seed_kb, embedder):
+    with FakeLLM() as server:
+        server.reply = lambda messages: (
+            messages[-1]["content"]
+            if messages[0]["content"] == OFFICIAL_WORDING_PROMPT
+            else "思南县选派了驻村工作队[1]。" * 9
+        )
+        server.fault, server.fault_from = "cut", 1  # the rewording goes through, the answer is cut
+        events = list(_llm_answerer(seed_kb, embedder, server).stream("思南县完成了多少支驻村工作队选派？"))
+    assert any(e.kind == "reset" and "中途中断" in e.text for e in events)
+    assert events[-1].answer.mode == "extractive" and "301支" in events[-1].answer.text
 
 
 def test_unreachable_endpoint_falls_back(seed_kb, embedder):

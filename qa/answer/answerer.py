@@ -99,7 +99,8 @@ class Answerer:
         self, question: str, history: Sequence[str] = (), filters: Filters | None = None
     ) -> Iterator[AnswerEvent]:
         standalone = self.standalone(question, history)
-        result, place = self.retrieve(standalone, filters, followup=question if history else None)
+        variants, failure = self.official_wording(standalone)
+        result, place = self.retrieve(standalone, filters, followup=question if history else None, variants=variants)
         hits = result.hits
         if not hits or not result.relevant:
             if place:  # the place asked about has nothing: say so, and show the closest passages elsewhere
@@ -112,7 +113,9 @@ class Answerer:
             yield AnswerEvent("done", answer=answer)
             return
         notice = self.llm_problem
-        if self.llm is not None:
+        if failure is not None:  # the endpoint just failed: asking again would cost another timeout
+            notice = f"{failure}。本次改用摘录模式回答。"
+        elif self.llm is not None:
             try:
                 yield from self._stream_llm(question, standalone, hits, result.confident)
                 return
@@ -149,13 +152,19 @@ class Answerer:
         yield AnswerEvent("done", answer=answer)
 
     def retrieve(
-        self, standalone: str, filters: Filters | None = None, k: int | None = None, followup: str | None = None
+        self,
+        standalone: str,
+        filters: Filters | None = None,
+        k: int | None = None,
+        followup: str | None = None,
+        variants: list[str] | None = None,
     ) -> tuple[SearchResult, str | None]:
         """The passages for a question, and the place it is scoped to.
 
         A question naming one known place is answered from that place's articles only: those whose
         place, county or city is it, and those that name it (place metadata is often missing in news).
-        ``followup`` is the user's own words when ``standalone`` was rewritten from a follow-up."""
+        ``followup`` is the user's own words when ``standalone`` was rewritten from a follow-up;
+        ``variants`` its official wordings when the caller has them (else they are asked for here)."""
         k = k or self.passages
         place = self.place_asked(standalone, followup) if not filters else None
         if place is None and not filters:
@@ -163,7 +172,8 @@ class Answerer:
             if missing:  # nothing is about it: the closest passages elsewhere are shown, labelled so
                 return SearchResult([], relevant=False), missing
         scope = Filters(mentions=place) if place else filters
-        variants = self.official_wording(standalone)
+        if variants is None:
+            variants, _ = self.official_wording(standalone)
         if variants:
             return self.retriever.retrieve_variants(standalone, variants, k, scope), place
         return self.retriever.retrieve(standalone, k, scope), place
@@ -179,15 +189,16 @@ class Answerer:
                 return name
         return None
 
-    def official_wording(self, question: str) -> list[str]:
+    def official_wording(self, question: str) -> tuple[list[str], LLMError | None]:
         """With an LLM: the question reworded as the reports would put it (searched beside the user's own
-        words, so that everyday wording finds official text). Without one, or when it fails: none."""
+        words, so that everyday wording finds official text). Without one: none. When the endpoint
+        fails: none, and the failure (the user's own wording is still searched)."""
         if self.llm is None:
-            return []
+            return [], None
         try:
-            return official_variants(self.llm.complete(OFFICIAL_WORDING_PROMPT, question))
-        except LLMError:
-            return []  # the user's own wording is still searched
+            return official_variants(self.llm.complete(OFFICIAL_WORDING_PROMPT, question)), None
+        except LLMError as exc:
+            return [], exc
 
     def place_asked(self, question: str, followup: str | None = None) -> str | None:
         """The one place a question names, if it names exactly one: a place of the knowledge base, or a
