@@ -41,6 +41,7 @@ def make_folder(folder: Path, copies: int) -> dict[str, int]:
 
     counts: dict[str, int] = {}
     work = folder.parent / "work"
+    work.mkdir(exist_ok=True)
     n = 0
     for copy in range(copies):
         for kind in ("docx", "doc", "wps", "rtf", "odt", "pdf", "ofd", "scan", "png"):
@@ -61,7 +62,7 @@ def make_folder(folder: Path, copies: int) -> dict[str, int]:
             elif kind == "ofd":
                 pdf = convert(source, "pdf", work / "ofdpdf")
                 cwd = os.getcwd()
-                os.chdir(work)  # the writer leaves a working folder where it runs
+                os.chdir(tempfile.mkdtemp(dir=work))  # the writer leaves a working folder where it runs
                 try:
                     data = OFD().pdf2ofd(pdf.read_bytes(), optional_text=True)
                 finally:

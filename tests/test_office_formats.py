@@ -153,18 +153,25 @@ def test_an_image_too_large_is_refused_before_decoding(tmp_path):
 
 @pytest.mark.slow
 @needs_libreoffice
-def test_every_kind_is_searchable_after_ingest(made, tmp_path, embedder):
+def test_every_kind_is_searchable_after_ingest(made, tmp_path, embedder, monkeypatch):
+    from easyofd.ofd import OFD
+
     folder = tmp_path / "index" / "default"
     image = tmp_path / "照片.jpg"
     _page_image([SCAN_TEXT[:36], SCAN_TEXT[36:72]], height=600).save(image)
-    files = [made[k] for k in ("doc", "wps", "rtf", "odt")] + [image]
+    other = docx_file(tmp_path / "松桃.docx", [p.replace("石阡县", "松桃县") for p in PARAGRAPHS])
+    pdf = convert(other, "pdf", tmp_path / "pdf")
+    monkeypatch.chdir(tmp_path)  # the OFD writer leaves a working folder where it runs
+    ofd = tmp_path / "松桃.ofd"
+    ofd.write_bytes(OFD().pdf2ofd(pdf.read_bytes(), optional_text=True))
+    files = [made[k] for k in ("doc", "wps", "rtf", "odt")] + [image, ofd]
     results = ingest_paths(files, folder, _settings(tmp_path), embedder)
     statuses = {Path(r.path).suffix: r.status for r in results}
     # the .doc, .rtf and .odt of one report are one text: the first is indexed, the others are duplicates
-    assert statuses[".jpg"] == "indexed" and sorted(statuses.values()).count("failed") == 0
+    assert statuses[".jpg"] == statuses[".ofd"] == "indexed" and sorted(statuses.values()).count("failed") == 0
     kb = KnowledgeBase(folder)
     retriever = HybridRetriever(kb, embedder)
-    found = {q: [h.text for h in retriever.search(q, k=3)] for q in ("后备人选", "积分制管理")}
+    found = {q: [h.text for h in retriever.search(q, k=3)] for q in ("后备人选", "积分制管理", "松桃县选派第一书记")}
     kb.close()
     for query, texts in found.items():
         assert any(query in text for text in texts), (query, texts)
