@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,45 @@ def test_answer_and_similar_export(retriever, seed_kb, tmp_path):
     markdown = to_markdown(answer_report(answer))
     assert "301支" in markdown and answer.citations[0].source_line in markdown
     write(similar_report(CLEARING_PARAGRAPH, find_similar(retriever, CLEARING_PARAGRAPH)), tmp_path / "s.docx")
-    headings = [p.text for p in WordDocument(str(tmp_path / "s.docx")).paragraphs if p.style.name == "Heading 2"]
+    headings = [p.text for p in WordDocument(str(tmp_path / "s.docx")).paragraphs if p.style.name == "Heading 1"]
     assert "思南县（贵州省）" in headings and "参考资料" in headings
+
+
+def test_word_exports_follow_the_gongwen_layout(retriever, tmp_path):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    from qa.answer.drafts import suggest_citations
+    from qa.answer.export import draft_report
+
+    draft = "关于推进村级事务减负的情况汇报\n" + CLEARING_PARAGRAPH
+    paragraphs = suggest_citations(retriever, draft)
+    for paragraph in paragraphs:
+        paragraph.accepted = [0] if paragraph.suggestions else []
+    write(draft_report("稿件（附引用）", paragraphs), tmp_path / "稿件.docx")
+    doc = WordDocument(str(tmp_path / "稿件.docx"))
+    section = doc.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4
+    margins = (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin)
+    assert [round(m.mm) for m in margins] == [37, 35, 28, 26]
+    east_asian = lambda run: run._r.rPr.rFonts.get(qn("w:eastAsia"))  # noqa: E731
+    title, body = doc.paragraphs[0], doc.paragraphs[1]
+    assert title.text == "关于推进村级事务减负的情况汇报"  # the draft's own title kept, not a generic one
+    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert east_asian(title.runs[0]) == "方正小标宋简体" and title.runs[0].font.size == Pt(22)
+    assert east_asian(body.runs[0]) == "仿宋_GB2312" and body.runs[0].font.size == Pt(16)
+    layout = body.paragraph_format
+    assert layout.line_spacing_rule == WD_LINE_SPACING.EXACTLY and layout.line_spacing == Pt(28)
+    assert layout.first_line_indent == Pt(32)  # two characters of 三号
+    assert not any(r.font.italic for p in doc.paragraphs for r in p.runs)
+    assert "w:pBdr" not in doc.styles["Title"].element.xml  # no blue rule under the title
+    texts = [p.text for p in doc.paragraphs]
+    references = texts[texts.index("参考资料") + 1 :]
+    assert references and all(re.match(r"\[\d+\] （来源：", r) for r in references)
+    footer = section.footer.paragraphs[0]
+    assert footer.text.startswith("— ") and footer.text.endswith(" —") and "PAGE" in footer._p.xml
+    assert east_asian(footer.runs[0]) == "宋体" and footer.runs[0].font.size == Pt(14)
 
 
 def test_similar_practices_and_cite_commands(seed_kb, tmp_path):

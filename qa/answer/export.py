@@ -1,8 +1,8 @@
 """Export answers, similar-experience results and drafts with citations to Markdown and Word.
 
 Each kind of result is first turned into one ``Report`` (title, blocks, numbered references);
-one renderer per format writes any Report, so every export looks alike. In Word files the [n]
-markers are superscript and the references form a numbered list at the end ("参考资料").
+one renderer per format writes any Report, so every export looks alike. Word files follow the
+公文 layout (``qa.answer.gongwen``): [n] superscript, the references listed at the end (参考资料).
 """
 
 from __future__ import annotations
@@ -56,7 +56,11 @@ def similar_report(query: str, groups: list, template: str | None = None) -> Rep
 
 
 def draft_report(title: str, paragraphs: list) -> Report:
-    """The draft with [n] after each paragraph for its accepted suggestions, numbered across the draft."""
+    """The draft with [n] after each paragraph for its accepted suggestions, numbered across the draft.
+    A draft that opens with its own title (a short line, no sentence end, nothing cited) keeps it as
+    the title; ``title`` is used only when it does not."""
+    if paragraphs and _is_title(paragraphs[0].text) and not paragraphs[0].accepted:
+        title, paragraphs = paragraphs[0].text.strip(), paragraphs[1:]
     report = Report(title)
     for paragraph in paragraphs:
         markers = ""
@@ -66,6 +70,10 @@ def draft_report(title: str, paragraphs: list) -> Report:
             markers += f"[{number}]"
         report.blocks.append(("paragraph", paragraph.text + markers))
     return report
+
+
+def _is_title(text: str) -> bool:
+    return 0 < len(text.strip()) <= 40 and not text.strip().endswith(("。", "！", "？", "；", "：", ".", "…"))
 
 
 def _number_of(references: list[Citation], citation: Citation) -> int:
@@ -98,34 +106,9 @@ def to_markdown(report: Report) -> str:
 
 
 def to_docx(report: Report, path: Path) -> None:
-    from docx import Document
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from qa.answer.gongwen import write_docx
 
-    doc = Document()
-    normal = doc.styles["Normal"]
-    normal.font.name = "宋体"
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")  # CJK text needs the East Asian font set
-    normal.font.size = Pt(12)
-    doc.add_heading(report.title, level=1)
-    for kind, text in report.blocks:
-        if kind == "heading":
-            doc.add_heading(text, level=2)
-            continue
-        paragraph = doc.add_paragraph(style="Quote" if kind == "quote" else None)
-        for part in _MARKER.split(text):
-            if not part:
-                continue
-            run = paragraph.add_run(part)
-            run.font.superscript = bool(_MARKER.fullmatch(part))
-            run.italic = kind == "note"
-    if report.references:
-        doc.add_heading("参考资料", level=2)
-        for n, c in enumerate(report.references, 1):
-            doc.add_paragraph(f"[{n}] {c.source_line}（文件：{c.doc}）")
-            doc.add_paragraph(f"原文：“{c.quote}”", style="Quote")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
+    write_docx(report, path)
 
 
 def write(report: Report, path: Path) -> None:
