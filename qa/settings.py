@@ -158,8 +158,21 @@ def load_settings(path: str | Path | None = None) -> Settings:
             raise SettingsError(f"配置文件 {path} 格式有误：{exc}") from exc
         if not isinstance(loaded, dict):
             raise SettingsError(f"配置文件 {path} 应为 “键: 值” 的格式")
-        values = loaded
+        values = _beside(loaded, path.resolve().parent)
     return build(Settings, _merged(values, _environment(Settings, "QA_")), "")
+
+
+def _beside(values: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Relative paths in a config file are relative to that file, so the tool finds its knowledge bases
+    from any folder (``QA_INDEX_DIR`` and ``--index-dir`` stay relative to where the command runs)."""
+    values = dict(values)
+    if isinstance(values.get("index_dir"), str) and not Path(values["index_dir"]).is_absolute():
+        values["index_dir"] = str(folder / values["index_dir"])
+    store = values.get("store")
+    if isinstance(store, dict) and isinstance(store.get("uri"), str) and "://" not in store["uri"]:
+        if not Path(store["uri"]).is_absolute():
+            values["store"] = {**store, "uri": str(folder / store["uri"])}
+    return values
 
 
 def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

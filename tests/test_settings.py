@@ -14,7 +14,22 @@ from .test_cli import qa
 def test_the_shipped_config_says_what_the_defaults_say(monkeypatch):
     for name in [n for n in __import__("os").environ if n.startswith("QA_")]:
         monkeypatch.delenv(name)
-    assert load_settings(ROOT / "config.yaml") == Settings()
+    shipped = load_settings(ROOT / "config.yaml")
+    # paths in the file are relative to it: the same defaults, anchored where the file is
+    assert shipped.index_dir == str(ROOT / "index") and shipped.store.uri == str(ROOT / "index" / "milvus.db")
+    assert shipped.replace(index_dir="index", store={"uri": "index/milvus.db"}) == Settings()
+
+
+def test_the_knowledge_bases_are_found_from_any_folder(tmp_path, monkeypatch):
+    for name in [n for n in __import__("os").environ if n.startswith("QA_")]:
+        monkeypatch.delenv(name)
+    config = tmp_path / "office" / "config.yaml"
+    config.parent.mkdir()
+    config.write_text("index_dir: 知识库\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(config).index_dir == str(tmp_path / "office" / "知识库")
+    monkeypatch.setenv("QA_INDEX_DIR", "elsewhere")  # an explicit override stays as given
+    assert load_settings(config).index_dir == "elsewhere"
 
 
 def test_environment_overrides_the_file_with_typed_values(tmp_path, monkeypatch):

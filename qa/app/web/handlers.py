@@ -27,9 +27,9 @@ def shown_to_user(fn):
 
     def explain(exc: Exception) -> gr.Error:
         if isinstance(exc, QAError):
-            return gr.Error(str(exc))
+            return gr.Error(str(exc), title="出错了")
         log.exception("网页处理出错")
-        return gr.Error(UNEXPECTED)
+        return gr.Error(UNEXPECTED, title="出错了")
 
     if inspect.isgeneratorfunction(fn):
 
@@ -87,7 +87,7 @@ class WebHandlers:
     def ask(self, message, chat, stored, kb_name, province, place, doc):
         message = (message or "").strip()
         if not message:
-            raise gr.Error("请输入问题")
+            raise gr.Error("请输入问题", title="出错了")
         answerer = self.ws.answerer(kb_name)
         history = [item["answer"]["standalone_question"] for item in stored if item.get("kb") == kb_name]
         chat = [*chat, {"role": "user", "content": render.safe_markdown(message)}, {"role": "assistant", "content": ""}]
@@ -141,7 +141,7 @@ class WebHandlers:
 
         query = (text or "").strip() or (read_draft(Path(upload)) if upload else "")
         if not query:
-            raise gr.Error("请粘贴一段做法描述，或上传稿件")
+            raise gr.Error("请粘贴一段做法描述，或上传稿件", title="出错了")
         retriever = self.ws.answerer(kb_name).retriever
         groups = find_similar(retriever, query, 8, (exclude or "").strip() or None, province or None)
         payload = {"query": query, "groups": [g.to_dict() for g in groups]}
@@ -165,7 +165,7 @@ class WebHandlers:
 
         draft = (text or "").strip() or (read_draft(Path(upload)) if upload else "")
         if not draft:
-            raise gr.Error("请粘贴稿件，或上传 .docx/.txt/.md 文件")
+            raise gr.Error("请粘贴稿件，或上传 .docx/.txt/.md 文件", title="出错了")
         retriever = self.ws.answerer(kb_name).retriever
         paragraphs = suggest_citations(
             retriever, draft, (exclude or "").strip() or None, template=self.settings.citation.template
@@ -182,7 +182,7 @@ class WebHandlers:
         from qa.model import Citation
 
         if not data:
-            raise gr.Error("请先生成引用建议")
+            raise gr.Error("请先生成引用建议", title="出错了")
         choices = suggestion_choices(data)
         picked = {choices[label] for label in chosen or [] if label in choices}
         paragraphs = []
@@ -204,15 +204,15 @@ class WebHandlers:
     @shown_to_user
     def delete(self, kb_name, doc_id):
         if doc_id is None:
-            raise gr.Error("请先选择要删除的文档")
-        gr.Info(pages.delete_document(self.ws, kb_name, doc_id))
+            raise gr.Error("请先选择要删除的文档", title="出错了")
+        gr.Info(pages.delete_document(self.ws, kb_name, doc_id), title="提示")
         docs = pages.documents_table(self.ws, kb_name)
         return docs, gr.update(choices=doc_choices(docs), value=None)
 
     @shown_to_user
     def save_meta(self, kb_name, doc_id, title, place, author, date):
         if doc_id is None:
-            raise gr.Error("请先选择文档")
+            raise gr.Error("请先选择文档", title="出错了")
         fields = {"title": title, "place": place, "author": author, "date": date}
         rows = pages.edit_metadata(self.ws, kb_name, doc_id, fields)
         docs = pages.documents_table(self.ws, kb_name)
