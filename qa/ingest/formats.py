@@ -27,7 +27,8 @@ def kind_of(data: bytes, suffix: str) -> str:
         return "image"
     if suffix in TEXT_SUFFIXES:
         return "text"
-    return {".docx": "docx", ".ofd": "ofd", **dict.fromkeys(CONVERTED_SUFFIXES, "convert")}.get(suffix, "image")
+    by_name = {".docx": "docx", ".pdf": "pdf", ".ofd": "ofd", **dict.fromkeys(CONVERTED_SUFFIXES, "convert")}
+    return by_name.get(suffix, "image")  # the reader of the named kind says what is wrong with the bytes
 
 
 def _zip_kind(data: bytes, suffix: str) -> str:
