@@ -101,12 +101,19 @@ LAUGHS = (
 
 
 def png_bomb(side: int) -> bytes:
-    """A PNG of side × side white pixels: a few hundred KB that would decode to side² bytes."""
-    from PIL import Image
+    """A 1-bit PNG of side × side pixels, written row by row (a few hundred KB that would decode to
+    side² pixels); built by hand so that making it costs no memory either."""
+    import struct
+    import zlib
 
-    buffer = io.BytesIO()
-    Image.new("1", (side, side), 1).save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" + b"\xff" * ((side + 7) // 8)  # filter byte, then white pixels
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
 
 
 def ofd_package(document_xml: str) -> bytes:
