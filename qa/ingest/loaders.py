@@ -1,7 +1,8 @@
-"""Bytes → text for .txt .md .docx .pdf .html, with reliable encoding detection.
+"""Bytes → text for every accepted type (``qa.ingest.formats``): text files with reliable encoding
+detection, .docx here, and PDF, OFD, images and legacy office files through their own modules.
 
-Every failure raises :class:`LoadError` with a Chinese message that says what
-is wrong and what to do; ingestion records it for that file and carries on.
+Every failure raises :class:`LoadError` with a Chinese message that says what is wrong and what to do;
+ingestion records it for that file and carries on.
 """
 
 from __future__ import annotations
