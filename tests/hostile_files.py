@@ -208,6 +208,13 @@ def hostile_files(rng: random.Random, seeds: list[tuple[str, bytes]]) -> list[tu
     return made
 
 
+def _own_peak_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main(work: Path) -> dict:
     from qa.embeddings import HASH_MODEL, load_embedder
     from qa.ingest.pipeline import ingest_paths
