@@ -267,9 +267,9 @@ def main(work: Path) -> dict:
     kb.close()
     good = [path for path, is_good in files if is_good]
     missing = [str(path) for path, _ in files if str(path) not in results]
-    usage = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    )
+    # this process's own high-water mark (VmHWM): ru_maxrss carries the parent's over a fork, and a
+    # parent that loaded real models earlier in a test session holds gigabytes; children (LibreOffice) as reaped
+    usage = max(_own_peak_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     statuses: dict[str, int] = {}
     for status in results.values():
         statuses[status.split(":")[0]] = statuses.get(status.split(":")[0], 0) + 1
