@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,52 +33,18 @@ QUESTIONS = [
 REPLY = "思南县选派了301支驻村工作队[1]。推行“积分超市”激发群众参与[2]。各地做法可相互借鉴[1]。"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
-
-
 def run(chats: int, embedder: str) -> dict:
-    import httpx
     import openai
 
+    from bench.load_bench import percentile, start_server
     from tests.fake_llm import FakeLLM
 
     with FakeLLM() as llm, tempfile.TemporaryDirectory(prefix="qa-api-load-") as tmp:
         llm.reply = lambda messages: messages[-1]["content"] if "改写" in messages[0]["content"] else REPLY
         llm.pause = 0.05  # ~15 pieces: a model writing for about a second
-        work = Path(tmp)
-        config = work / "config.yaml"
-        config.write_text(
-            f"index_dir: {work / 'index'}\nembedding:\n  model: {embedder}\n"
-            f"llm:\n  provider: openai\n  base_url: {llm.base_url}\n  model: fake\n  max_retries: 0\n  timeout: 60\n",
-            encoding="utf-8",
-        )
-        qa = [sys.executable, "-m", "qa.app.cli"]
-        subprocess.run([*qa, "ingest", str(ROOT / "seeds"), "--config", str(config)], check=True, capture_output=True)
-        port = free_port()
-        server = subprocess.Popen(
-            [*qa, "api", "--port", str(port), "--config", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}/v1"
+        server, url = start_server(Path(tmp), llm.base_url, embedder, command="api")
+        base = f"{url}v1"
         try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    httpx.get(f"{base}/models", timeout=2).raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(0.3)
             client = openai.OpenAI(base_url=base, api_key="local", max_retries=0, timeout=300)
             first_tokens: list[float] = []
             totals: list[float] = []

@@ -42,7 +42,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(work: Path, llm_url: str, embedder: str) -> tuple[subprocess.Popen, str]:
+def start_server(work: Path, llm_url: str, embedder: str, command: str = "serve") -> tuple[subprocess.Popen, str]:
+    """``qa serve`` (or ``qa api``) in a process of its own over the seed reports, with the LLM at
+    ``llm_url``; returns the process and its base URL once it answers."""
+    import httpx
+
     config = work / "config.yaml"
     config.write_text(
         f"index_dir: {work / 'index'}\n"
@@ -54,17 +58,16 @@ def start_server(work: Path, llm_url: str, embedder: str) -> tuple[subprocess.Po
     subprocess.run([*qa, "ingest", str(ROOT / "seeds"), "--config", str(config)], check=True, capture_output=True)
     port = free_port()
     server = subprocess.Popen(
-        [*qa, "serve", "--port", str(port), "--config", str(config)],
+        [*qa, command, "--port", str(port), "--config", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"
+    ready = url if command == "serve" else f"{url}v1/models"
     deadline = time.time() + 120
-    import httpx
-
     while time.time() < deadline:
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(ready, timeout=2).status_code == 200:
                 return server, url
         except httpx.HTTPError:
             time.sleep(0.3)
