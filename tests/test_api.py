@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -19,11 +18,7 @@ from qa.app.api.keys import key_store
 from qa.embeddings import HASH_MODEL
 from qa.settings import ApiSettings, EmbeddingSettings, Settings
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .conftest import free_port
 
 
 class ApiServer:
@@ -38,7 +33,7 @@ class ApiServer:
 
         app = FastAPI()
         app.include_router(api_router(settings, Workspace(settings), host))
-        self.port = _free_port()
+        self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

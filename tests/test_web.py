@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 from qa.settings import Settings
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port
 from .fake_llm import FakeLLM
 
 pytestmark = pytest.mark.slow
@@ -31,16 +30,10 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 EVIL = "<script>window.__pwned = 1</script>![追踪](http://127.0.0.1:9/pixel.png)"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(settings: dict):
     from qa.app.web.layout import serve
 
-    port = _free_port()
+    port = free_port()
     app = serve(settings, "127.0.0.1", port, block=False)
     return app, app.local_url.rstrip("/")
 
