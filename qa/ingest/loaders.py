@@ -15,7 +15,7 @@ from pathlib import Path
 
 from qa.errors import LoadError
 from qa.ingest.characters import ordinary_characters
-from qa.ingest.formats import SUPPORTED_SUFFIXES, kind_of
+from qa.ingest.formats import CONVERTED_SUFFIXES, SUPPORTED_SUFFIXES, kind_of
 from qa.ingest.ocr import PageProgress
 from qa.ingest.pdf import pdf_text
 from qa.settings import IngestSettings
@@ -84,7 +84,7 @@ def _read(data: bytes, suffix: str, limits: IngestSettings, progress: PageProgre
     if kind == "convert":
         from qa.ingest.office import convert_to_docx
 
-        given = suffix if suffix in (".doc", ".wps", ".rtf", ".odt") else ".doc"
+        given = suffix if suffix in CONVERTED_SUFFIXES else ".doc"
         docx = convert_to_docx(data, given, limits.convert_timeout_s)
         check_archive(docx, limits)
         text = _docx_text(docx)

@@ -17,7 +17,6 @@ from qa.errors import LoadError
 from qa.ingest.layout import layout_text
 from qa.settings import IngestSettings
 
-OCR_NOTE = "OCR 识别，引用前请核对原件"
 MIN_CONFIDENCE = 0.5  # boxes the recogniser is less sure of are noise (stamps, lines, specks)
 PageProgress = Callable[[int, int], None]
 
