@@ -200,6 +200,13 @@ def test_llm_failure_falls_back_to_quoting_and_says_why(seed_kb, embedder, statu
     assert asked == 1  # the rewording failed: the answer is not asked for too (another timeout for nothing)
 
 
+def test_a_place_no_report_mentions_is_answered_without_asking_the_llm(seed_kb, embedder):
+    with FakeLLM() as server:
+        answer = _llm_answerer(seed_kb, embedder, server).ask("广东清远市怎样培育村级骨干？")
+        asked = len(server.requests)
+    assert answer.abstained and "资料中没有清远市的相关内容" in answer.text and asked == 0
+
+
 def test_an_llm_failing_midway_through_the_answer_withdraws_what_it_said(seed_kb, embedder):
     with FakeLLM() as server:
         server.reply = lambda messages: (

@@ -99,8 +99,7 @@ class Answerer:
         self, question: str, history: Sequence[str] = (), filters: Filters | None = None
     ) -> Iterator[AnswerEvent]:
         standalone = self.standalone(question, history)
-        variants, failure = self.official_wording(standalone)
-        result, place = self.retrieve(standalone, filters, followup=question if history else None, variants=variants)
+        result, place, failure = self.retrieve(standalone, filters, followup=question if history else None)
         hits = result.hits
         if not hits or not result.relevant:
             if place:  # the place asked about has nothing: say so, and show the closest passages elsewhere
@@ -152,31 +151,25 @@ class Answerer:
         yield AnswerEvent("done", answer=answer)
 
     def retrieve(
-        self,
-        standalone: str,
-        filters: Filters | None = None,
-        k: int | None = None,
-        followup: str | None = None,
-        variants: list[str] | None = None,
-    ) -> tuple[SearchResult, str | None]:
-        """The passages for a question, and the place it is scoped to.
+        self, standalone: str, filters: Filters | None = None, k: int | None = None, followup: str | None = None
+    ) -> tuple[SearchResult, str | None, LLMError | None]:
+        """The passages for a question, the place it is scoped to, and the LLM's failure if rewording the
+        question into official wording failed (then the answer need not ask the endpoint again).
 
         A question naming one known place is answered from that place's articles only: those whose
         place, county or city is it, and those that name it (place metadata is often missing in news).
-        ``followup`` is the user's own words when ``standalone`` was rewritten from a follow-up;
-        ``variants`` its official wordings when the caller has them (else they are asked for here)."""
+        ``followup`` is the user's own words when ``standalone`` was rewritten from a follow-up."""
         k = k or self.passages
         place = self.place_asked(standalone, followup) if not filters else None
         if place is None and not filters:
             missing = self.place_not_in_corpus(standalone)
             if missing:  # nothing is about it: the closest passages elsewhere are shown, labelled so
-                return SearchResult([], relevant=False), missing
+                return SearchResult([], relevant=False), missing, None
         scope = Filters(mentions=place) if place else filters
-        if variants is None:
-            variants, _ = self.official_wording(standalone)
+        variants, failure = self.official_wording(standalone)
         if variants:
-            return self.retriever.retrieve_variants(standalone, variants, k, scope), place
-        return self.retriever.retrieve(standalone, k, scope), place
+            return self.retriever.retrieve_variants(standalone, variants, k, scope), place, failure
+        return self.retriever.retrieve(standalone, k, scope), place, failure
 
     def place_not_in_corpus(self, question: str) -> str | None:
         """A county, city or province the question asks about that no passage mentions (黑龙江抚远市 in a

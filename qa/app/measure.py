@@ -28,7 +28,7 @@ def our_system(answerer: Answerer, k: int, mode: str = "hybrid") -> System:
     def run(question: str, history: Sequence[str]) -> Ranked:
         standalone = answerer.standalone(question, history) if history else question
         if mode == "hybrid":  # as answers retrieve: a question naming one place is scoped to it
-            result, _ = answerer.retrieve(standalone, k=k, followup=question if history else None)
+            result, _, _ = answerer.retrieve(standalone, k=k, followup=question if history else None)
         else:
             result = answerer.retriever.retrieve(standalone, k, mode=mode)
         return Ranked([(h.doc, h.text) for h in result.hits], nothing_relevant=not result.relevant)
