@@ -32,7 +32,7 @@ _HEADING_MARK = re.compile(r"^#{1,6}\s+")
 # "央视网消息（新闻联播）：", "新华社北京3月5日电：": who reported it, not what was reported
 _DATELINE = re.compile(r"^[\u4e00-\u9fff]{1,8}(?:消息|电)[（(][^）)]{1,20}[）)][：:]\s*")
 # A line ending in one of these is complete; anything else may be a line broken mid-sentence.
-_COMPLETE_END = tuple("。！？；…”’」』）)】：:.!?;")
+COMPLETE_END = tuple("。！？；…”’」』）)】：:.!?;")
 _BROKEN_MIN_CHARS = 50  # titles and headings are shorter; broken body lines are long
 _CLAUSE_MARKS = "，,、；"
 _STARTS_NEW_BLOCK = re.compile(
@@ -111,7 +111,7 @@ def _merge_broken_lines(lines: list[str]) -> list[str]:
             and line != GAP
             and out[-1] != GAP
             and len(out[-1]) >= _BROKEN_MIN_CHARS
-            and not out[-1].endswith(_COMPLETE_END)
+            and not out[-1].endswith(COMPLETE_END)
             and any(mark in out[-1] for mark in _CLAUSE_MARKS)  # a title runs long without any
             and not _STARTS_NEW_BLOCK.match(line)
         ):

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from qa.ingest.clean import COMPLETE_END
+
 _PAGE_NUMBER = re.compile(
     r"^(?:[-—–－_·•\s]*\d{1,4}[-—–－_·•\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/／]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*[/／]\s*\d{1,4}|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$"
 )
-_SENTENCE_END = tuple("。！？；…”’」』）)】：:.!?;")
 _NEW_POINT = re.compile(
     r"^(?:[一二三四五六七八九十]+[、是]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|第[一二三四五六七八九十]+[章节条部分])"
 )
@@ -69,7 +70,7 @@ def layout_paragraphs(pages: list[str]) -> list[tuple[str, int]]:
             paragraphs[-1] = (text + (" " if text[-1].isascii() and line[0].isascii() else "") + line, first)
         else:
             paragraphs.append((line, number))
-        joining = full > 0 and len(line) >= FULL_LINE * full and not line.endswith(_SENTENCE_END)
+        joining = full > 0 and len(line) >= FULL_LINE * full and not line.endswith(COMPLETE_END)
     return paragraphs
 
 
