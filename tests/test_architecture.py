@@ -1,5 +1,5 @@
 """The package's shape, checked: imports point down the flow, no module or function grows past what a
-reader takes in at once, and SQL stays inside the index layer."""
+reader takes in at once, and SQL stays inside the index layer and the app's own records (qa/app/store)."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_modules_and_functions_stay_readable():
 def test_sql_lives_only_in_the_index_layer():
     outside = []
     for path in PACKAGE.rglob("*.py"):
-        if path.is_relative_to(PACKAGE / "index"):
+        if path.is_relative_to(PACKAGE / "index") or path.is_relative_to(PACKAGE / "app" / "store"):
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if SQL.search(line) or ".execute(" in line:

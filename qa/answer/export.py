@@ -39,6 +39,22 @@ def answer_report(answer: Answer) -> Report:
     return report
 
 
+def conversation_report(title: str, answers: list[dict]) -> Report:
+    """A conversation (``Answer.to_dict()`` per turn) as one report: each question a heading, its answer
+    below, the citations of every turn numbered once across the whole conversation."""
+    report = Report(title)
+    for answer in answers:
+        report.blocks.append(("heading", f"问：{answer['question']}"))
+        numbers = {f"[{c['n']}]": f"[{_number_of(report.references, Citation(**c))}]" for c in answer["citations"]}
+        for line in _MARKER.sub(
+            lambda m, numbers=numbers: numbers.get(m.group(1), m.group(1)), answer["text"]
+        ).splitlines():
+            report.blocks.append(("paragraph", line))
+        for s in answer["unsupported"]:
+            report.blocks.append(("note", f"未能核实：{s['text']}"))
+    return report
+
+
 def similar_report(query: str, groups: list, template: str | None = None) -> Report:
     from qa.answer.citations import DEFAULT_TEMPLATE, citation_from_hit
 
@@ -99,7 +115,7 @@ def to_markdown(report: Report) -> str:
     if report.references:
         lines += ["## 参考资料", ""]
         for n, c in enumerate(report.references, 1):
-            lines.append(f"{n}. {c.source_line}（文件：{c.doc}）  ")
+            lines.append(f"{n}. {c.source_line}  ")
             lines.append(f"   原文：“{c.quote}”")
         lines.append("")
     return "\n".join(lines)

@@ -50,7 +50,7 @@ def passages_block(hits: list[Hit]) -> str:
     parts = []
     for n, hit in enumerate(hits, 1):
         where = " > ".join(hit.section[1:]) or "导语"
-        parts.append(f"<资料 编号={n}>\n来源：{hit.place or '地点未知'}《{hit.title}》，{where}\n{hit.text}\n</资料>")
+        parts.append(f"<资料 编号={n}>\n来源：{hit.place or ''}《{hit.title}》，{where}\n{hit.text}\n</资料>")
     return "\n\n".join(parts)
 
 

@@ -25,6 +25,7 @@ from qa.index import catalog
 from qa.index.factory import backend_of, check_reachable
 from qa.index.schema import connect, migrate, needs_rebuild, stored_manifest
 from qa.index.writer import write_changes
+from qa.ingest import edits
 from qa.ingest.chunking import chunk_article
 from qa.ingest.clean import clean_lines
 from qa.ingest.formats import SUPPORTED_SUFFIXES
@@ -32,7 +33,7 @@ from qa.ingest.loaders import load_file
 from qa.ingest.metadata import apply_meta, sidecar_meta
 from qa.ingest.places import resolve_place
 from qa.ingest.practices import extract_practices
-from qa.ingest.structure import split_articles
+from qa.ingest.structure import split_articles, title_from_file_name
 from qa.model import Article, Document, FileResult, PreparedDocument
 from qa.settings import ChunkingSettings, Settings, StoreSettings
 from qa.text import index_terms, passage_text, sentences
@@ -43,10 +44,14 @@ WRITE_BATCH_CHUNKS = 5000
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def parse_text(text: str, chunking: ChunkingSettings) -> list[Article]:
-    """Clean text → articles with their chunks."""
+def parse_text(text: str, chunking: ChunkingSettings, file_name: str = "") -> list[Article]:
+    """Clean text → articles with their chunks. A file holding one untitled report is titled by its
+    file name when the name says something, rather than by its first sentence."""
     articles = []
-    for draft in split_articles(clean_lines(text)):
+    drafts = split_articles(clean_lines(text))
+    for draft in drafts:
+        if not draft.titled and len(drafts) == 1 and (named := title_from_file_name(file_name)):
+            draft.title = named
         chunks = chunk_article(draft, chunking.min_chars, chunking.max_chars)
         articles.append(Article(draft.title, draft.text, draft.author, draft.place, draft.date, chunks))
     return articles
@@ -58,7 +63,7 @@ def parse_file(
     """Parse one file without touching any index. Raises LoadError. ``progress`` hears of OCR pages."""
     pages = (lambda done, total: progress("ocr", done, total)) if progress else None
     loaded, data = load_file(path, settings.ingest, pages)
-    articles = parse_text(loaded.text, settings.chunking)
+    articles = parse_text(loaded.text, settings.chunking, path.name)
     if not any(a.chunks for a in articles):
         raise LoadError("文件中没有可索引的正文")
     if loaded.page_starts:
@@ -149,8 +154,11 @@ def ingest_paths(
     rebuild: bool = False,
     meta_table: dict[str, dict[str, Any]] | None = None,
     progress: Progress | None = None,
+    reindex: bool = False,
 ) -> list[FileResult]:
-    """Index files into the knowledge base at ``folder``; one result per file."""
+    """Index files into the knowledge base at ``folder``; one result per file. A file whose bytes the
+    knowledge base already holds is skipped unless ``reindex`` (its hand edits have changed).
+    Metadata given in ``meta_table`` is kept in the knowledge base's edits and applied from then on."""
     report = progress or (lambda stage, done, total: None)
     manifest = stored_manifest(folder)
     store = backend_of(manifest, _store(settings.store))
@@ -176,8 +184,14 @@ def ingest_paths(
         batch = _Batch()
 
     files = expand_paths(paths)
+    force = {str(path.resolve()) for path in files} if reindex else set()
+    for path in files:
+        given = (meta_table or {}).get(path.name) or (meta_table or {}).get(str(path))
+        if given:
+            edits.set_meta(folder, str(path.resolve()), given)
+            force.add(str(path.resolve()))
     for result, doc, replaced in _parse_each(
-        files, folder, settings, rebuild, needs_rebuild(manifest), meta_table or {}, report
+        files, folder, settings, rebuild, force, needs_rebuild(manifest), edits.load(folder), report
     ):
         if result is not None:
             results.append(result)
@@ -196,12 +210,14 @@ def _parse_each(
     folder: Path,
     settings: Settings,
     rebuild: bool,
+    force: set[str],
     stale: bool,
-    meta_table: dict[str, dict[str, Any]],
+    hand_edits: dict[str, Any],
     report: Progress,
 ) -> Iterator[tuple[FileResult | None, Document | None, set[int]]]:
     """(result, parsed document or None, ids of the documents it replaces) for every file, in order;
-    a rebuild's removal of everything goes with the first file (or alone, without a result, if none)."""
+    a rebuild's removal of everything goes with the first file (or alone, without a result, if none).
+    Files in ``force`` are parsed even when their bytes are known (their hand edits have changed)."""
     existing = existing_documents(folder)
     removals: set[int] = set()
     if existing and stale:
@@ -217,7 +233,7 @@ def _parse_each(
     known_hashes = {} if rebuild else {h: p for p, (_, h) in existing.items()}
     for i, path in enumerate(files):
         report("parse", i, len(files))
-        result, doc, previous = _parse_one(path, settings, existing, rebuild, known_hashes, meta_table, report)
+        result, doc, previous = _parse_one(path, settings, existing, rebuild, force, known_hashes, hand_edits, report)
         yield result, doc, removals | ({previous} if previous is not None else set())
         removals = set()
     report("parse", len(files), len(files))
@@ -230,18 +246,21 @@ def _parse_one(
     settings: Settings,
     existing: dict[str, tuple[int, str]],
     rebuild: bool,
+    force: set[str],
     known_hashes: dict[str, str],
-    meta_table: dict[str, dict[str, Any]],
+    hand_edits: dict[str, Any],
     report: Progress,
 ) -> tuple[FileResult, Document | None, int | None]:
     """One file's result, its parsed document (None unless it is to be written) and the id it replaces."""
     key = str(path.resolve())
-    meta = meta_table.get(path.name) or meta_table.get(str(path)) or {}
     previous = None if rebuild else existing.get(key)
-    if previous and not meta and _unchanged(path, previous[1], settings.ingest.max_bytes):
+    if previous and key not in force and _unchanged(path, previous[1], settings.ingest.max_bytes):
         return FileResult(str(path), "unchanged"), None, None  # known content: not even parsed
     try:
-        doc = parse_file(path, settings, meta, report)
+        doc = parse_file(path, settings, edits.stored_meta(hand_edits, key), report)
+        edits.apply_passage_edits(doc, hand_edits)
+        if not any(a.chunks for a in doc.articles):
+            raise LoadError("该文件的段落都已被隐藏：请在“知识库”页恢复至少一段，或删除该文件")
     except QAError as exc:
         return FileResult(str(path), "failed", reason=str(exc)), None, None
     except Exception as exc:  # a parser bug must not stop the batch either

@@ -60,6 +60,7 @@ class ArticleDraft:
     date: str | None
     text: str
     blocks: list[Block] = field(default_factory=list)
+    titled: bool = True  # False: the title is the first sentence, for want of one
 
 
 # ------------------------------------------------------------------ articles
@@ -151,9 +152,21 @@ def _build_article(lines: list[str], head: int) -> ArticleDraft:
     # a column tag ("【再访脱贫村 振兴气象新】") names the series, not the place
     lead = " ".join(filter(None, [_COLUMN_TAG.sub("", title or ""), body[0] if body else ""]))[:200]
     place = extract_place(lead, kicker)
+    titled = title is not None
     if title is None:
         title = _derived_title(body[0] if body else "")
-    return ArticleDraft(title=title, author=author, place=place, date=date, text=text, blocks=_blocks(body))
+    return ArticleDraft(title, author, place, date, text, _blocks(body), titled)
+
+
+_HASH_PART = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8,}|\d{1,4})(?![0-9A-Za-z])")
+
+
+def title_from_file_name(name: str) -> str | None:
+    """A report's file name as its title ("思南县党建经验.docx" → 思南县党建经验), or None when the name
+    says nothing (hash and sequence numbers, dates alone: 002_6c0b8a38d328fee4.txt, 20220101.md)."""
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    stem = " ".join(_HASH_PART.sub(" ", stem.replace("_", " ")).split()).strip(" -")
+    return stem if len(re.findall(r"[\u4e00-\u9fff]", stem)) >= 4 else None
 
 
 def _derived_title(first_paragraph: str) -> str:

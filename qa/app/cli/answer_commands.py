@@ -93,9 +93,7 @@ def _print_answer(answer: Any, already_shown: bool) -> None:
         out.print(f"[bold][{c.n}][/bold] {c.source_line}  [dim]{c.doc}[/dim]{note}", highlight=False)
         out.print(f"    “{c.quote}”", highlight=False, markup=False)
     for n, hit in enumerate(answer.related, 1):
-        out.print(
-            f"[dim]可能相关 {n}. {hit.place or '地点未知'}《{hit.title}》：{hit.text[:80]}…[/dim]", highlight=False
-        )
+        out.print(f"[dim]可能相关 {n}. {hit.place or ''}《{hit.title}》：{hit.text[:80]}…[/dim]", highlight=False)
 
 
 @app.command()

@@ -103,7 +103,7 @@ def inspect(
     )
     for article in doc.articles:
         out.print(
-            f"\n[bold]《{article.title}》[/bold] 作者：{article.author or '-'}  地点：{article.place or '未知'}  日期：{article.date or '-'}"
+            f"\n[bold]《{article.title}》[/bold] 作者：{article.author or '-'}  地点：{article.place or '-'}  日期：{article.date or '-'}"
         )
         for chunk in article.chunks:
             path = " > ".join(chunk.section[1:]) or "（导语）"
@@ -157,7 +157,7 @@ def search(
     for rank, hit in enumerate(hits, 1):
         path = " > ".join(hit.section[1:]) or "导语"
         out.print(
-            f"[bold]{rank}. {hit.place or '地点未知'}《{hit.title}》[/bold] {path}  [dim]{hit.doc} 得分 {hit.score:.4f}[/dim]",
+            f"[bold]{rank}. {hit.place or ''}《{hit.title}》[/bold] {path}  [dim]{hit.doc} 得分 {hit.score:.4f}[/dim]",
             highlight=False,
         )
         out.print(f"   {hit.text[:160]}{'…' if len(hit.text) > 160 else ''}\n", highlight=False)

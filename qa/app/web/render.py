@@ -101,7 +101,7 @@ def citation_cards(citations: list[dict], article_texts: dict[int, str]) -> str:
         )
         cards.append(
             f"<div class='qa-card' id='cite-{c['n']}'>"
-            f"<div class='qa-card-head'><span class='qa-n'>[{c['n']}]</span>{esc(c['place'] or '地点未知')}"
+            f"<div class='qa-card-head'><span class='qa-n'>[{c['n']}]</span>{esc(c['place'] or '')}"
             f"《{esc(c['title'])}》 <span class='qa-sec'>{esc(where)}</span></div>"
             f"<div class='qa-passage'>{in_passage}</div>{full}"
             f"<div class='qa-source'>{esc(c['source_line'])}</div>"

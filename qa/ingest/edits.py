@@ -1,0 +1,96 @@
+"""Corrections made by hand, kept beside the knowledge base in ``<kb>/edits.json`` and applied each time
+their file is indexed — a re-import, a metadata change, a rebuild — so none of them is lost.
+
+Per source file: metadata set in the web page or with ``--meta``, and passages corrected or hidden. A
+passage is known by the hash of the text the parser gives it, so an edit follows the passage wherever
+it lands and lapses by itself when the source file changes that passage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from qa.model import Document
+
+EDITS_FILE = "edits.json"
+_lock = threading.Lock()
+
+
+def passage_key(original_text: str) -> str:
+    return hashlib.sha1(original_text.encode("utf-8")).hexdigest()[:16]
+
+
+def load(folder: Path) -> dict[str, Any]:
+    path = folder / EDITS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save(folder: Path, edits: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{EDITS_FILE}.tmp"
+    temporary.write_text(json.dumps(edits, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temporary, folder / EDITS_FILE)  # never half-written
+
+
+def set_meta(folder: Path, source: str, meta: dict[str, str]) -> None:
+    with _lock:
+        edits = load(folder)
+        entry = edits.setdefault(source, {})
+        entry["meta"] = {**entry.get("meta", {}), **meta}
+        _save(folder, edits)
+
+
+def set_passage(folder: Path, source: str, original: str, text: str | None = None, hidden: bool = False) -> None:
+    """Correct (``text``) or hide a passage of ``source``; neither (no text, not hidden) undoes the edit."""
+    with _lock:
+        edits = load(folder)
+        passages = edits.setdefault(source, {}).setdefault("passages", {})
+        key = passage_key(original)
+        if text is None and not hidden:
+            passages.pop(key, None)
+        else:
+            passages[key] = {"original": original, "text": text, "hidden": hidden}
+        _save(folder, edits)
+
+
+def original_of(folder: Path, source: str, shown: str) -> str:
+    """The parser's text of a passage the knowledge base shows as ``shown`` (itself unless corrected)."""
+    for edit in load(folder).get(source, {}).get("passages", {}).values():
+        if edit.get("text") == shown:
+            return edit["original"]
+    return shown
+
+
+def hidden_passages(folder: Path, source: str) -> list[str]:
+    return [e["original"] for e in load(folder).get(source, {}).get("passages", {}).values() if e.get("hidden")]
+
+
+def stored_meta(edits: dict[str, Any], source: str) -> dict[str, str]:
+    return dict(edits.get(source, {}).get("meta", {}))
+
+
+def apply_passage_edits(doc: Document, edits: dict[str, Any]) -> None:
+    """Replace corrected passages' text and drop hidden ones, in place."""
+    passages = edits.get(doc.path, {}).get("passages", {})
+    if not passages:
+        return
+    for article in doc.articles:
+        kept = []
+        for chunk in article.chunks:
+            edit = passages.get(passage_key(chunk.text))
+            if edit and edit.get("hidden"):
+                continue
+            if edit and edit.get("text"):
+                chunk.text = edit["text"]
+            kept.append(chunk)
+        article.chunks = kept
