@@ -1,4 +1,5 @@
-"""Typed settings: built-in defaults (here, and only here) < config.yaml < QA_* environment variables.
+"""Typed settings: built-in defaults (here, and only here) < config.yaml < the settings changed in the web
+page (``<index_dir>/web_settings.yaml``) < QA_* environment variables.
 
 ``config.yaml`` is ``QA_CONFIG`` or ./config.yaml. Every key can be overridden by ``QA_`` + section +
 key in upper case (``QA_INDEX_DIR``, ``QA_EMBEDDING_MODEL``, ``QA_LLM_BASE_URL``). Values are checked
@@ -148,18 +149,58 @@ class Settings:
         return build(Settings, _merged(dataclasses.asdict(self), changes), "")
 
 
+WEB_SETTINGS_FILE = "web_settings.yaml"
+# what the 设置 page may change while the app runs: nothing that alters an index or opens the server
+WEB_EDITABLE = {"llm": ("provider", "base_url", "model", "api_key_env"), "answer": ("passages",)}
+
+
+def save_web_settings(settings: Settings, changes: dict[str, dict[str, Any]]) -> Settings:
+    """Check ``changes`` (only WEB_EDITABLE keys), keep them in ``<index_dir>/web_settings.yaml`` and
+    return the settings with them applied. Raises SettingsError naming a bad value."""
+    for section, values in changes.items():
+        unknown = set(values) - set(WEB_EDITABLE.get(section, ()))
+        if unknown:
+            raise SettingsError(f"网页上不能修改 {section}.{sorted(unknown)[0]}", "请在 config.yaml 中修改")
+    updated = settings.replace(**changes)
+    path = Path(settings.index_dir) / WEB_SETTINGS_FILE
+    kept = _merged(_read_yaml(path) if path.exists() else {}, changes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(
+        "# 在网页“设置”页修改的设置，优先于 config.yaml；删除本文件即恢复 config.yaml 的设置\n"
+        + yaml.safe_dump(kept, allow_unicode=True, sort_keys=True),
+        encoding="utf-8",
+    )
+    os.replace(temporary, path)
+    return updated
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"配置文件 {path} 格式有误：{exc}") from exc
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"配置文件 {path} 应为 “键: 值” 的格式")
+    return loaded
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     values: dict[str, Any] = {}
     path = Path(path or os.environ.get("QA_CONFIG", "config.yaml"))
     if path.exists():
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise SettingsError(f"配置文件 {path} 格式有误：{exc}") from exc
-        if not isinstance(loaded, dict):
-            raise SettingsError(f"配置文件 {path} 应为 “键: 值” 的格式")
-        values = _beside(loaded, path.resolve().parent)
-    return build(Settings, _merged(values, _environment(Settings, "QA_")), "")
+        values = _beside(_read_yaml(path), path.resolve().parent)
+    environment = _environment(Settings, "QA_")
+    settings = build(Settings, _merged(values, environment), "")
+    web = Path(settings.index_dir) / WEB_SETTINGS_FILE
+    if web.exists():
+        edited = {
+            section: {key: v for key, v in values.items() if key in WEB_EDITABLE.get(section, ())}
+            for section, values in _read_yaml(web).items()
+            if isinstance(values, dict)
+        }
+        settings = build(Settings, _merged(_merged(values, edited), environment), "")
+    return settings
 
 
 def _beside(values: dict[str, Any], folder: Path) -> dict[str, Any]:

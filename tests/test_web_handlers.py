@@ -76,9 +76,12 @@ def test_metadata_edit_reindexes_with_the_new_values(ws, tmp_path):
     rows = edit_metadata(ws, "default", doc_id, {"title": "积分银行经验", "place": "开平市", "author": "", "date": ""})
     assert rows[0][1] == "已更新"
     [row] = [row for row in documents_table(ws, "default") if row[1] == "无名.txt"]
-    assert row[2] == "积分银行经验" and row[3] == "开平市" and row[4] == "广东省"
+    assert row[2] == "积分银行经验" and row[3] == "开平市"
     with pytest.raises(UserError, match="至少填写"):
         edit_metadata(ws, "default", row[0], {"title": " "})
+    rebuild(ws, "default")  # a rebuild parses the file again: the edit is kept
+    [row] = [row for row in documents_table(ws, "default") if row[1] == "无名.txt"]
+    assert row[2] == "积分银行经验" and row[3] == "开平市"
 
 
 def test_rebuild_indexes_every_document_again(ws, tmp_path):
@@ -131,20 +134,23 @@ def test_handler_failures_reach_the_page_as_chinese_messages(ws, monkeypatch, ca
     import gradio as gr
 
     from qa.app.web.handlers import WebHandlers
+    from qa.app.web.kb_handlers import KnowledgeBaseHandlers
     from qa.errors import UNEXPECTED
 
     handlers = WebHandlers(ws.settings)
+    kb = KnowledgeBaseHandlers(handlers)
     with pytest.raises(gr.Error, match="知识库名称"):  # a QAError: its own message
-        handlers.create_kb("../escape")
-    with pytest.raises(gr.Error, match="请输入问题"):
-        next(handlers.ask("  ", [], [], "default", "", "", ""))
+        kb.create_kb("../escape", None)
+    # an empty question is a notice, and no output changes (no red error badges)
+    with pytest.warns(UserWarning, match="请先输入问题"):
+        assert next(handlers.ask("  ", [], None, "default", "", "", "", "", None)) == (gr.skip(),) * 6
 
     def broken(*args, **kwargs):
         raise KeyError("bug")
 
     monkeypatch.setattr("qa.app.workspace.search_table", broken)
     with pytest.raises(gr.Error) as raised:  # anything else: a short Chinese message, the trace in the log
-        handlers.search("default", "积分超市", 3)
+        kb.search("default", "积分超市", 3, None)
     assert raised.value.message == UNEXPECTED and "KeyError" in caplog.text
 
 

@@ -157,3 +157,16 @@ class ChatClient:
         if isinstance(exc, openai.APIStatusError):
             return f"大模型服务 {where} 返回错误 {exc.status_code}：{exc.message}"
         return f"调用大模型服务 {where} 出错：{type(exc).__name__}: {exc}"
+
+
+def check_connection(config: LLMSettings) -> str:
+    """One short request to the endpoint: a Chinese line saying that it answered, and how fast, or why not."""
+    from dataclasses import replace
+
+    started = time.monotonic()
+    try:
+        client = ChatClient(replace(config, timeout=min(config.timeout, 20), max_retries=0))
+        reply = client.complete("你在接受连接测试。", "请只回答一个字：好")
+    except LLMError as exc:
+        return f"连接失败：{exc}"
+    return f"连接成功：模型 {config.model} 回复“{reply.strip()[:20]}”，用时 {time.monotonic() - started:.1f} 秒"

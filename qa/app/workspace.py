@@ -23,7 +23,7 @@ from qa.model import STATUS_ZH, Filters
 from qa.settings import Settings
 
 STAGE_ZH = {"parse": "解析文件", "ocr": "文字识别（逐页）", "embed": "计算向量", "write": "写入知识库"}
-DOC_HEADERS = ["编号", "文件", "标题", "地点", "省份", "作者", "日期", "分块数"]
+DOC_HEADERS = ["编号", "文件", "标题", "地点", "日期", "分块数"]
 _KB_NAME = re.compile(r"[\w\u4e00-\u9fff-]{1,40}")
 
 
@@ -46,6 +46,12 @@ class Workspace:
 
                 self._embedder = load_embedder(self.settings.embedding)
             return self._embedder
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Settings changed in the 设置 page: knowledge bases are reopened with them on next use."""
+        with self._lock:
+            self.settings = settings
+            self._answerers.clear()
 
     def names(self) -> list[str]:
         if not self.index_dir.is_dir():
@@ -98,7 +104,7 @@ def documents_table(ws: Workspace, kb: str) -> list[list[Any]]:
     except UserError:
         return []
     return [
-        [r["id"], r["file_name"], r["titles"], r["places"], r["provinces"], r["authors"], r["dates"], r["chunks"]]
+        [r["id"], r["file_name"], r["titles"], r["places"] or r["provinces"] or "", r["dates"] or "", r["chunks"]]
         for r in kb_open.documents()
     ]
 
@@ -141,7 +147,7 @@ def _result_rows(results: list) -> list[list[Any]]:
     return [[Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason] for r in results]
 
 
-def _document(ws: Workspace, kb: str, doc_id: int):
+def document_row(ws: Workspace, kb: str, doc_id: int):
     """The documents row with this id, or a UserError."""
     for row in ws.answerer(kb).retriever.kb.documents():
         if row["id"] == int(doc_id):
@@ -153,7 +159,7 @@ def delete_document(ws: Workspace, kb: str, doc_id: int) -> str:
     from qa.ingest.pipeline import remove_documents
 
     kb_open = ws.answerer(kb).retriever.kb
-    document = _document(ws, kb, doc_id)
+    document = document_row(ws, kb, doc_id)
     with ws.write_lock:
         remove_documents(ws.folder(kb), [int(doc_id)], kb_open.embedder_name, kb_open.dim)
     path = Path(document["path"])
@@ -166,7 +172,7 @@ def edit_metadata(ws: Workspace, kb: str, doc_id: int, fields: dict[str, str]) -
     """Re-index one document with its metadata overridden (applies to every article of the file)."""
     from qa.ingest.pipeline import ingest_paths
 
-    path = Path(_document(ws, kb, doc_id)["path"])
+    path = Path(document_row(ws, kb, doc_id)["path"])
     if not path.is_file():
         raise UserError(f"源文件 {path} 已不存在，无法修改元数据：请重新上传该文件")
     meta = {k: v.strip() for k, v in fields.items() if v and v.strip()}
@@ -199,19 +205,26 @@ def search_table(ws: Workspace, kb: str, query: str, k: int = 10) -> list[list[A
     rows = [
         [
             rank,
-            h.doc,
-            h.place or "",
+            f"{h.place or ''}《{h.title}》（{h.doc}）",
             " > ".join(h.section[1:]) or "导语",
-            round(h.score, 4),
-            None if h.dense_score is None else round(h.dense_score, 4),
-            None if h.lexical_score is None else round(h.lexical_score, 2),
+            _scores(h),
             h.text,
         ]
         for rank, h in enumerate(result.hits, 1)
     ]
     if not result.relevant:
-        rows.insert(0, [0, "（判断为无相关内容，以下仅供参考）", "", "", None, None, None, ""])
+        rows.insert(0, [0, "（判断为无相关内容，以下仅供参考）", "", "", ""])
     return rows
+
+
+def _scores(hit) -> str:
+    """The fused score, with the dense and keyword scores it came from."""
+    detail = []
+    if hit.dense_score is not None:
+        detail.append(f"向量 {hit.dense_score:.3f}")
+    if hit.lexical_score is not None:
+        detail.append(f"关键词 {hit.lexical_score:.1f}")
+    return f"{hit.score:.4f}" + (f"（{'，'.join(detail)}）" if detail else "")
 
 
 def filters_from(province: str | None, place: str | None, doc: str | None) -> Filters | None:

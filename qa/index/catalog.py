@@ -140,6 +140,24 @@ def documents(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def document_passages(conn: sqlite3.Connection, doc_id: int) -> list[dict[str, Any]]:
+    """A document's passages in order: id, article, section path (a JSON list), offsets, page, text."""
+    rows = conn.execute(
+        'SELECT c.id, a.ord AS article, a.title, c.section, c.start, c."end", c.page, c.text FROM chunks c'
+        " JOIN articles a ON a.id = c.article_id WHERE c.doc_id = ? ORDER BY a.ord, c.ord",
+        (int(doc_id),),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def document_articles(conn: sqlite3.Connection, doc_id: int) -> list[dict[str, Any]]:
+    """A document's articles in order, with their metadata: title, place, author, date, province."""
+    rows = conn.execute(
+        "SELECT ord, title, place, author, date, province FROM articles WHERE doc_id = ? ORDER BY ord", (int(doc_id),)
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
 def document_hashes(conn: sqlite3.Connection) -> dict[str, tuple[int, str]]:
     """path → (document id, content hash)."""
     return {

@@ -27,7 +27,7 @@ from qa.model import CONFIDENCE_ZH
 
 @app.command()
 def ask(
-    question: Annotated[Optional[str], typer.Argument(help="问题")] = None,
+    question: Annotated[Optional[str], typer.Argument(metavar="问题", help="问题")] = None,
     batch: Annotated[
         Optional[Path], typer.Option("--batch", help='JSONL 文件，每行 {"question": ..., "history": [之前的问题]}')
     ] = None,
@@ -166,7 +166,7 @@ def practices(
 
 @app.command()
 def cite(
-    draft: Annotated[Path, typer.Argument(help="稿件（.docx/.txt/.md）")],
+    draft: Annotated[Path, typer.Argument(metavar="稿件", help="稿件（.docx/.txt/.md）")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="输出带引用的稿件（.docx 或 .md）")] = None,
     kb: KbOption = None,
     exclude_place: Annotated[Optional[str], typer.Option("--exclude-place", help="不引用本地材料，如 思南县")] = None,

@@ -39,7 +39,7 @@ def api(
 
 @apikey.command("add")
 def apikey_add(
-    name: Annotated[str, typer.Argument(help="密钥用途，如 “Dify 工作流” 或 “张三的 Cherry Studio”")],
+    name: Annotated[str, typer.Argument(metavar="用途", help="密钥用途，如 “Dify 工作流” 或 “张三的 Cherry Studio”")],
     kb: Annotated[list[str], typer.Option("--kb", help="可用的知识库（可多次给出；所有知识库用 '*'）")] = [],  # noqa: B006
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
@@ -79,7 +79,7 @@ def apikey_list(index_dir: IndexDirOption = None, config: ConfigOption = None, a
 
 @apikey.command("revoke")
 def apikey_revoke(
-    key_id: Annotated[str, typer.Argument(help="密钥编号（qa apikey list 所示）")],
+    key_id: Annotated[str, typer.Argument(metavar="密钥编号", help="密钥编号（qa apikey list 所示）")],
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:

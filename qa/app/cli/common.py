@@ -15,8 +15,10 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.console import Console
 
+from qa.app.cli.chinese import install as _chinese_labels
 from qa.settings import Settings
 
+_chinese_labels()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="经验材料问答与检索工具")
 out = Console(soft_wrap=True)
 err = Console(stderr=True)

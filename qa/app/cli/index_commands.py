@@ -26,7 +26,9 @@ from qa.model import STATUS_ZH
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="文件或文件夹（.txt .md .docx .pdf .html）")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="文件或文件夹", help="文件或文件夹（.txt .md .docx .pdf .html）")
+    ],
     kb: KbOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="清空知识库后重建")] = False,
     meta: Annotated[Optional[Path], typer.Option("--meta", help="元数据表 CSV：file,title,author,place,date")] = None,
@@ -82,7 +84,7 @@ def ingest(
 
 @app.command()
 def inspect(
-    file: Annotated[Path, typer.Argument(help="要解析的文件")],
+    file: Annotated[Path, typer.Argument(metavar="文件", help="要解析的文件")],
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -114,7 +116,7 @@ def inspect(
 
 @app.command()
 def search(
-    query: Annotated[Optional[str], typer.Argument(help="查询语句")] = None,
+    query: Annotated[Optional[str], typer.Argument(metavar="查询语句", help="查询语句")] = None,
     batch: Annotated[Optional[Path], typer.Option("--batch", help='JSONL 文件，每行 {"question": ...}')] = None,
     kb: KbOption = None,
     k: Annotated[Optional[int], typer.Option("-k", help="返回条数（默认取 config.yaml 的 retrieval.k）")] = None,
@@ -170,7 +172,9 @@ def _search_payload(question: str | None, result: Any) -> dict[str, Any]:
 
 @app.command("eval")
 def evaluate_cmd(
-    questions: Annotated[Path, typer.Argument(help="问题集 JSONL：question, gold[{doc, contains}], kind, history")],
+    questions: Annotated[
+        Path, typer.Argument(metavar="问题集", help="问题集 JSONL：question, gold[{doc, contains}], kind, history")
+    ],
     kb: KbOption = None,
     k: Annotated[int, typer.Option("-k", help="评测前 k 条")] = 10,
     compare: Annotated[bool, typer.Option("--compare", help="同一次运行中对比标准做法与各单路检索")] = False,
@@ -245,7 +249,7 @@ def _index_summary(knowledge_base) -> str:
 
 @app.command()
 def remove(
-    doc: Annotated[str, typer.Argument(help="文件名或完整路径")],
+    doc: Annotated[str, typer.Argument(metavar="文档", help="文件名或完整路径")],
     purge: Annotated[
         bool,
         typer.Option(

@@ -1,6 +1,8 @@
-"""What each event of the web page does, as methods of one class: the layout (``qa.app.web.layout``)
-wires them to components, and tests call them directly. Known failures (``QAError``) become a Chinese
-message in the page; anything else is logged and shown as a short Chinese message, never a trace."""
+"""What the chat, 相似经验 and 起草引用 parts of the web page do, as methods of one class (the 知识库 and
+设置 tabs are ``qa.app.web.kb_handlers``): the layout (``qa.app.web.layout``) wires them to components,
+and tests call them directly. Known failures (``QAError``) become a Chinese message in the page;
+anything else is logged and shown as a short Chinese message, never a trace. Every handler learns
+who is asking from Gradio's request and checks their role on the knowledge base first."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ import inspect
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 
 from qa.app import workspace as pages
+from qa.app.store.accounts import NO_LOGIN
+from qa.app.store.conversations import ConversationStore
 from qa.app.web import render
+from qa.app.web.access import Access
 from qa.app.workspace import Workspace
 from qa.errors import UNEXPECTED, QAError
 from qa.settings import Settings
@@ -56,11 +60,6 @@ def shown_to_user(fn):
     return plain
 
 
-def doc_choices(docs: list[list[Any]]) -> list[tuple[str, Any]]:
-    """Dropdown choices for the rows of documents_table: "编号：文件" → 编号."""
-    return [(f"{row[0]}：{row[1]}", row[0]) for row in docs]
-
-
 def suggestion_choices(data: list[dict]) -> dict[str, tuple[int, int]]:
     """Checkbox label → (paragraph index, suggestion index)."""
     return {
@@ -74,79 +73,151 @@ class WebHandlers:
     def __init__(self, settings: Settings, kb: str | None = None) -> None:
         self.settings = settings
         self.ws = Workspace(settings)
+        self.access = Access(settings)
+        self.conversations = ConversationStore(settings.index_dir)
         self.default_kb = kb or settings.default_kb
         self.exports = Path(tempfile.mkdtemp(prefix="qa-exports-"))
 
-    def kb_choices(self) -> list[str]:
+    def kb_choices(self, user=NO_LOGIN) -> list[str]:
         names = self.ws.names()
-        return names if self.default_kb in names else [self.default_kb, *names]
+        names = names if self.default_kb in names or not user.admin else [self.default_kb, *names]
+        return self.access.readable(user, names)
 
-    # -------------------------------------------------------------- chat
+    def _reader(self, request, kb_name: str):
+        user = self.access.user(request)
+        self.access.require_read(user, kb_name)
+        return user
+
+    # -------------------------------------------------------------- chat and conversations
 
     @shown_to_user
-    def ask(self, message, chat, stored, kb_name, province, place, doc):
+    def ask(self, message, chat, conversation_id, kb_name, province, place, doc, search, request: gr.Request):
         message = (message or "").strip()
-        if not message:
-            raise gr.Error("请输入问题", title="出错了")
+        if not message:  # a notice, not an error: nothing on the page turns red
+            gr.Warning("请先输入问题，再点“提问”", title="提示")
+            yield (gr.skip(),) * 6
+            return
+        user = self._reader(request, kb_name)
         answerer = self.ws.answerer(kb_name)
-        history = [item["answer"]["standalone_question"] for item in stored if item.get("kb") == kb_name]
+        turns = self._turns(user.name, conversation_id)
+        history = [t.answer["standalone_question"] for t in turns if t.kb == kb_name]
         chat = [*chat, {"role": "user", "content": render.safe_markdown(message)}, {"role": "assistant", "content": ""}]
         shown = ""
         for event in answerer.stream(message, history, pages.filters_from(province, place, doc)):
-            if event.kind == "delta":
-                shown += event.text
+            if event.kind in ("delta", "reset"):
+                shown = shown + event.text if event.kind == "delta" else event.text
                 chat[-1] = {"role": "assistant", "content": render.safe_markdown(shown)}
-                yield "", chat, gr.skip(), gr.skip(), stored
-            elif event.kind == "reset":
-                shown = ""
-                chat[-1] = {"role": "assistant", "content": render.safe_markdown(event.text)}
-                yield "", chat, gr.skip(), gr.skip(), stored
+                yield "", chat, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             elif event.kind == "done":
                 answer = event.answer.to_dict()
-                chat[-1] = {"role": "assistant", "content": render.answer_message(answer)}
-                stored = [*stored, {"kb": kb_name, "answer": answer}]
-                yield "", chat, self.cards_for(kb_name, answer), render.badge(answer), stored
+                turn = len(turns)
+                chat[-1] = {"role": "assistant", "content": render.answer_message(answer, turn)}
+                conversation_id = self.conversations.add_turn(user.name, conversation_id, kb_name, answer)
+                cards = self.cards_for(kb_name, answer, turn)
+                listing = self._listing(user.name, search, conversation_id)
+                yield "", chat, cards, render.badge(answer), conversation_id, listing
 
-    def cards_for(self, kb_name: str, answer: dict) -> str:
+    def _turns(self, user: str, conversation_id):
+        if conversation_id is None:
+            return []
+        try:
+            return self.conversations.turns(user, conversation_id)
+        except QAError:  # deleted in another tab: the question starts a new conversation
+            return []
+
+    def cards_for(self, kb_name: str, answer: dict, turn: int) -> str:
         ids = [c["article_id"] for c in answer["citations"] if c.get("article_id")]
         try:
             texts = self.ws.article_texts(kb_name, ids)
         except Exception:  # the knowledge base may be gone since; the passages are in the answer itself
             texts = {}
-        return render.citation_cards(answer["citations"], texts)
+        return render.citation_cards(answer["citations"], texts, turn)
 
-    def restore(self, stored):
+    def _listing(self, user: str, search: str = "", selected=None):
+        choices = [(f"{c.title}（{c.turns}问）", c.id) for c in self.conversations.list(user, search or "")]
+        return gr.update(choices=choices, value=selected if any(v == selected for _, v in choices) else None)
+
+    @shown_to_user
+    def conversation_list(self, search, conversation_id, request: gr.Request):
+        return self._listing(self.access.user(request).name, search, conversation_id)
+
+    @shown_to_user
+    def open_conversation(self, conversation_id, request: gr.Request):
+        """The chosen conversation's messages, the last answer's cards, and its title for renaming."""
+        user = self.access.user(request)
+        if conversation_id is None:
+            return None, [], "", "", ""
+        turns = self.conversations.turns(user.name, conversation_id)
         chat = []
-        for item in stored or []:
-            chat.append({"role": "user", "content": render.safe_markdown(item["answer"]["question"])})
-            chat.append({"role": "assistant", "content": render.answer_message(item["answer"])})
-        if not stored:
-            return chat, "", ""
-        last = stored[-1]
-        return chat, self.cards_for(last["kb"], last["answer"]), render.badge(last["answer"])
+        for n, t in enumerate(turns):
+            chat.append({"role": "user", "content": render.safe_markdown(t.answer["question"])})
+            chat.append({"role": "assistant", "content": render.answer_message(t.answer, n)})
+        title = self.conversations.title(user.name, conversation_id)
+        if not turns:
+            return conversation_id, chat, "", "", title
+        last = turns[-1]
+        return (
+            conversation_id,
+            chat,
+            self.cards_for(last.kb, last.answer, len(turns) - 1),
+            render.badge(last.answer),
+            title,
+        )
 
-    def show_message_cards(self, stored, evt: gr.SelectData):
+    def restore(self, conversation_id, request: gr.Request):
+        """On page load: the conversation this browser had open, if it still exists."""
+        try:
+            return self.open_conversation.__wrapped__(self, conversation_id, request)
+        except QAError:
+            return None, [], "", "", ""
+
+    def show_message_cards(self, conversation_id, request: gr.Request, evt: gr.SelectData):
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
-        if not stored or index // 2 >= len(stored):
+        turns = self._turns(self.access.user(request).name, conversation_id)
+        if index // 2 >= len(turns):
             return gr.skip(), gr.skip()
-        item = stored[index // 2]
-        return self.cards_for(item["kb"], item["answer"]), render.badge(item["answer"])
+        turn = turns[index // 2]
+        return self.cards_for(turn.kb, turn.answer, index // 2), render.badge(turn.answer)
+
+    @shown_to_user
+    def rename_conversation(self, conversation_id, title, search, request: gr.Request):
+        user = self.access.user(request)
+        self.conversations.rename(user.name, conversation_id, title)
+        gr.Info("已重命名", title="提示")
+        return self._listing(user.name, search, conversation_id)
+
+    @shown_to_user
+    def delete_conversation(self, conversation_id, search, request: gr.Request):
+        user = self.access.user(request)
+        title = self.conversations.title(user.name, conversation_id)
+        self.conversations.delete(user.name, conversation_id)
+        gr.Info(f"已删除对话“{title}”", title="提示")
+        return None, [], "", "", "", self._listing(user.name, search)
+
+    @shown_to_user
+    def export_conversation(self, conversation_id, request: gr.Request):
+        from qa.answer.export import conversation_report
+
+        user = self.access.user(request)
+        turns = self.conversations.turns(user.name, conversation_id)
+        title = self.conversations.title(user.name, conversation_id)
+        return self._export(conversation_report(title, [t.answer for t in turns]), render.safe_file_name(title))
 
     # -------------------------------------------------------------- similar, cite
 
     @shown_to_user
-    def similar(self, text, upload, kb_name, exclude, province):
+    def similar(self, text, upload, kb_name, exclude, province, request: gr.Request):
         from qa.answer.drafts import read_draft
+        from qa.answer.export import similar_report
         from qa.answer.similar import find_similar
 
+        self._reader(request, kb_name)
         query = (text or "").strip() or (read_draft(Path(upload)) if upload else "")
         if not query:
-            raise gr.Error("请粘贴一段做法描述，或上传稿件", title="出错了")
+            raise gr.Error("请粘贴一段做法描述，或上传稿件", title="提示")
         retriever = self.ws.answerer(kb_name).retriever
         groups = find_similar(retriever, query, 8, (exclude or "").strip() or None, province or None)
         payload = {"query": query, "groups": [g.to_dict() for g in groups]}
-        from qa.answer.export import similar_report
-
         files = self._export(similar_report(query, groups, self.settings.citation.template), "相似经验")
         return render.similar_groups(payload["groups"]), payload, files
 
@@ -160,12 +231,13 @@ class WebHandlers:
         return [str(p) for p in paths]
 
     @shown_to_user
-    def cite(self, text, upload, kb_name, exclude):
+    def cite(self, text, upload, kb_name, exclude, request: gr.Request):
         from qa.answer.drafts import read_draft, suggest_citations
 
+        self._reader(request, kb_name)
         draft = (text or "").strip() or (read_draft(Path(upload)) if upload else "")
         if not draft:
-            raise gr.Error("请粘贴稿件，或上传 .docx/.txt/.md 文件", title="出错了")
+            raise gr.Error("请粘贴稿件，或上传 .docx/.txt/.md 文件", title="提示")
         retriever = self.ws.answerer(kb_name).retriever
         paragraphs = suggest_citations(
             retriever, draft, (exclude or "").strip() or None, template=self.settings.citation.template
@@ -182,7 +254,7 @@ class WebHandlers:
         from qa.model import Citation
 
         if not data:
-            raise gr.Error("请先生成引用建议", title="出错了")
+            raise gr.Error("请先生成引用建议", title="提示")
         choices = suggestion_choices(data)
         picked = {choices[label] for label in chosen or [] if label in choices}
         paragraphs = []
@@ -192,56 +264,3 @@ class WebHandlers:
                 DraftParagraph(p["text"], suggestions, [j for j in range(len(suggestions)) if (i, j) in picked])
             )
         return self._export(draft_report("稿件（附引用）", paragraphs), "稿件_引用")
-
-    # -------------------------------------------------------------- knowledge base
-
-    @shown_to_user
-    def upload(self, kb_name, files, progress=gr.Progress()):
-        rows = pages.ingest_uploads(self.ws, kb_name, files or [], progress)
-        docs = pages.documents_table(self.ws, kb_name)
-        return rows, docs, gr.update(choices=doc_choices(docs)), None
-
-    @shown_to_user
-    def delete(self, kb_name, doc_id):
-        if doc_id is None:
-            raise gr.Error("请先选择要删除的文档", title="出错了")
-        gr.Info(pages.delete_document(self.ws, kb_name, doc_id), title="提示")
-        docs = pages.documents_table(self.ws, kb_name)
-        return docs, gr.update(choices=doc_choices(docs), value=None)
-
-    @shown_to_user
-    def save_meta(self, kb_name, doc_id, title, place, author, date):
-        if doc_id is None:
-            raise gr.Error("请先选择文档", title="出错了")
-        fields = {"title": title, "place": place, "author": author, "date": date}
-        rows = pages.edit_metadata(self.ws, kb_name, doc_id, fields)
-        docs = pages.documents_table(self.ws, kb_name)
-        return rows, docs, gr.update(choices=doc_choices(docs), value=None)
-
-    @shown_to_user
-    def rebuild(self, kb_name):
-        return pages.rebuild(self.ws, kb_name)
-
-    @shown_to_user
-    def search(self, kb_name, query, k):
-        return pages.search_table(self.ws, kb_name, query, k)
-
-    @shown_to_user
-    def create_kb(self, name):
-        folder = self.ws.folder((name or "").strip())
-        (folder / "uploads").mkdir(parents=True, exist_ok=True)
-        return gr.update(choices=self.kb_choices(), value=folder.name)
-
-    def switch_kb(self, kb_name):
-        docs = pages.documents_table(self.ws, kb_name)
-        return (
-            docs,
-            gr.update(choices=doc_choices(docs), value=None),
-            gr.update(choices=["", *self.ws.provinces(kb_name)], value=""),
-            gr.update(choices=["", *[row[1] for row in docs]], value=""),
-            pages.settings_summary(self.ws, kb_name),
-        )
-
-    def documents(self, kb_name: str) -> list[list[Any]]:
-        """The documents of a knowledge base: id, file, titles, places, provinces, authors, dates, chunks."""
-        return pages.documents_table(self.ws, kb_name)

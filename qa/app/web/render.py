@@ -15,16 +15,35 @@ from qa.model import CONFIDENCE_ZH
 
 MODE_ZH = {"llm": "大模型", "extractive": "摘录"}
 
-# defined once in the page head: copy a citation, with a fallback for plain-http office networks
-COPY_SCRIPT = """<script>
+# defined once in the page head: copy a citation (with a fallback for plain-http office networks), and
+# open a citation's card when its [n] in an answer is clicked. The click still reaches the chat window,
+# which shows that answer's cards; the card is waited for, opened at its highlighted sentence and flashed.
+PAGE_SCRIPT = """<script>
 function qaCopy(button) {
   const text = button.getAttribute('data-cite');
-  const done = () => { button.textContent = '已复制'; setTimeout(() => button.textContent = '复制引用', 1500); };
+  const label = button.textContent;
+  const done = () => { button.textContent = '已复制'; setTimeout(() => button.textContent = label, 1500); };
   if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done); return; }
   const area = document.createElement('textarea');
   area.value = text; document.body.appendChild(area); area.select();
   document.execCommand('copy'); document.body.removeChild(area); done();
 }
+function qaOpenCitation(id, tries) {
+  const card = document.getElementById(id);
+  if (!card) { if (tries > 0) setTimeout(() => qaOpenCitation(id, tries - 1), 100); return; }
+  const full = card.querySelector('details');
+  if (full) full.open = true;
+  const mark = (full && full.querySelector('mark')) || card.querySelector('mark') || card;
+  mark.scrollIntoView({block: 'center'});
+  card.classList.add('qa-flash');
+  setTimeout(() => card.classList.remove('qa-flash'), 2000);
+}
+document.addEventListener('click', (event) => {
+  const link = event.target.closest && event.target.closest('a[href^="#cite-"]');
+  if (!link) return;
+  event.preventDefault();
+  qaOpenCitation(link.getAttribute('href').slice(1), 50);
+}, true);
 </script>"""
 
 CSS = """
@@ -40,6 +59,16 @@ CSS = """
 .qa-badge {display: inline-block; border-radius: 10px; padding: 2px 10px; margin-right: 6px; background: #eef2f7;}
 .qa-group {margin-top: 12px;}
 .qa-group h3 {margin: 6px 0;}
+.qa-flash {box-shadow: 0 0 0 3px #f0b429;}
+.qa-copy {margin-right: 8px;}
+a[href^="#cite-"] {text-decoration: none; color: #b42318;}
+/* a phone: the answer's cards right after the chat, the conversation list after them; narrower tabs,
+   so that all five fit on one line rather than two hiding behind "…" */
+@media (max-width: 720px) {
+  #qa-conv-col {order: 3;}
+  .tab-container button {padding-left: 6px !important; padding-right: 6px !important; min-width: 0 !important;}
+  #qa-title {display: none;}
+}
 """
 
 
@@ -53,9 +82,18 @@ def safe_markdown(text: str) -> str:
     return text.replace("![", "!\\[").replace("](", "\\](")
 
 
-def answer_message(answer: dict) -> str:
-    """The assistant's chat message for a finished answer (an ``Answer.to_dict()``)."""
-    parts = [safe_markdown(answer["text"])]
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def answer_message(answer: dict, turn: int = 0) -> str:
+    """The assistant's chat message for a finished answer (an ``Answer.to_dict()``), the ``turn``-th of
+    its conversation: each [n] links to its citation card."""
+    cited = {c["n"] for c in answer["citations"]}
+    text = _MARKER.sub(
+        lambda m: f"[\\[{m.group(1)}\\]](#cite-{turn}-{m.group(1)})" if int(m.group(1)) in cited else m.group(0),
+        safe_markdown(answer["text"]),
+    )
+    parts = [text]
     for sentence in answer["unsupported"]:
         parts.append(
             f"\n⚠ 未能核实：{safe_markdown(sentence['text'])}（{safe_markdown('；'.join(sentence['problems']))}）"
@@ -83,9 +121,10 @@ def highlight(text: str, start: int, end: int) -> str:
     return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
 
 
-def citation_cards(citations: list[dict], article_texts: dict[int, str]) -> str:
-    """One card per citation: where it comes from, the quoted span highlighted in its passage,
-    the whole article behind 展开全文, and a button copying the formatted source line."""
+def citation_cards(citations: list[dict], article_texts: dict[int, str], turn: int = 0) -> str:
+    """One card per citation of the ``turn``-th answer: where it comes from, the quoted span highlighted
+    in its passage, the whole article behind 展开全文, and buttons copying the quote with its source line
+    or the source line alone."""
     if not citations:
         return "<div class='qa-meta'>本回答没有引用。</div>"
     cards = []
@@ -100,17 +139,23 @@ def citation_cards(citations: list[dict], article_texts: dict[int, str]) -> str:
             else "<div class='qa-meta'>原文已从知识库删除。</div>"
         )
         cards.append(
-            f"<div class='qa-card' id='cite-{c['n']}'>"
+            f"<div class='qa-card' id='cite-{turn}-{c['n']}'>"
             f"<div class='qa-card-head'><span class='qa-n'>[{c['n']}]</span>{esc(c['place'] or '')}"
             f"《{esc(c['title'])}》 <span class='qa-sec'>{esc(where)}</span></div>"
             f"<div class='qa-passage'>{in_passage}</div>{full}"
             f"<div class='qa-source'>{esc(c['source_line'])}</div>"
             + (f"<div class='qa-note'>{esc(c['note'])}</div>" if c.get("note") else "")
             + f"<div class='qa-meta'>文件：{esc(c['doc'])}</div>"
-            f"<button class='qa-copy' data-cite='{esc(c['source_line'])}' onclick='qaCopy(this)'>复制引用</button>"
+            f"<button class='qa-copy' data-cite='{esc(quoted(c))}' onclick='qaCopy(this)'>复制引文和出处</button>"
+            f"<button class='qa-copy' data-cite='{esc(c['source_line'])}' onclick='qaCopy(this)'>复制出处</button>"
             f"</div>"
         )
     return "".join(cards)
+
+
+def quoted(citation: dict) -> str:
+    """The quote ready for a draft: “…”（来源：…）."""
+    return f"“{citation['quote'].strip()}”{citation['source_line']}"
 
 
 def similar_groups(groups: list[dict]) -> str:
@@ -158,3 +203,27 @@ def safe_file_name(name: str) -> str:
         stem, suffix = base, ""
     stem = _SLUG.sub("_", stem).strip("._") or "文件"
     return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def parse_preview(preview: dict) -> str:
+    """What importing a file would give: its articles and first passages, before anything is written."""
+    head = (
+        f"<div class='qa-meta'>{esc(preview['file'])}：格式 {esc(preview['format'])}"
+        + (f"，编码 {esc(preview['encoding'])}" if preview["encoding"] else "")
+        + f"，{len(preview['articles'])} 篇文章，{preview['total_passages']} 个段落（尚未导入）</div>"
+    )
+    articles = "".join(
+        f"<div class='qa-card'><div class='qa-card-head'>《{esc(a['title'])}》</div>"
+        f"<div class='qa-meta'>地点：{esc(a['place'] or '（未识别）')}　作者：{esc(a['author'] or '（无）')}"
+        f"　日期：{esc(a['date'] or '（无）')}　段落：{a['chunks']}</div></div>"
+        for a in preview["articles"]
+    )
+    passages = "".join(
+        f"<div class='qa-card'><div class='qa-card-head'><span class='qa-sec'>{esc(p['section'])}"
+        + (f"，第{p['page']}页" if p["page"] else "")
+        + f"</span></div><div class='qa-passage'>{esc(p['text'])}</div></div>"
+        for p in preview["passages"]
+    )
+    more = preview["total_passages"] - len(preview["passages"])
+    tail = f"<div class='qa-meta'>另有 {more} 个段落未列出。</div>" if more > 0 else ""
+    return f"{head}<h4>文章</h4>{articles}<h4>段落</h4>{passages}{tail}"
