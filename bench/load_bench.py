@@ -112,7 +112,9 @@ def run(chats: int, users: int, embedder: str) -> dict:
                 client = clients[n % users]
                 start = time.perf_counter()
                 try:
-                    job = client.submit(QUESTIONS[n % len(QUESTIONS)], [], [], "default", "", "", "", api_name="/ask")
+                    job = client.submit(
+                        QUESTIONS[n % len(QUESTIONS)], [], None, "default", "", "", "", "", api_name="/ask"
+                    )
                     outputs = job.result(timeout=600)
                     reply = outputs[1][-1]["content"]
                     assert "301" in str(reply) or "资料" in str(reply), reply

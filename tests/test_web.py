@@ -95,6 +95,15 @@ def page(browser, request):
     context.close()
 
 
+def _wait_text(page, selector: str, text: str, present: bool = True) -> None:
+    """Wait until the element holds (or no longer holds) ``text``; an element not there yet is waited for."""
+    page.wait_for_function(
+        "([selector, text, present]) => { const e = document.querySelector(selector);"
+        " return !!e && e.innerText.includes(text) === present; }",
+        arg=[selector, text, present],
+    )
+
+
 def _ask(page, question: str) -> None:
     page.fill("#qa-question textarea", question)
     page.click("#qa-send")
@@ -120,8 +129,18 @@ def test_ask_shows_answer_and_a_citation_card_highlighting_the_source(page, offl
     assert card.locator(".qa-source").inner_text().startswith("（来源：思南县《抓实农村党建 赋能乡村振兴》")
     card.locator("summary").click()  # 展开全文
     assert "301支驻村工作队" in card.locator(".qa-article mark").inner_text()
-    card.locator(".qa-copy").click()
+    card.locator(".qa-copy").first.click()
     page.wait_for_function("() => document.querySelector('#qa-cards .qa-copy').innerText === '已复制'")
+    copies = card.locator(".qa-copy")
+    assert copies.nth(0).get_attribute("data-cite").startswith("“")  # the quote with its source line
+    assert copies.nth(1).get_attribute("data-cite").startswith("（来源：")  # the source line alone
+    card.locator("summary").click()  # closed again: clicking [1] opens it
+    page.locator("#qa-chat a[href='#cite-0-1']").first.click()
+    page.wait_for_function("() => document.querySelector('#cite-0-1 details').open")
+    mark = page.locator("#cite-0-1 .qa-article mark")
+    assert "301支驻村工作队" in mark.inner_text() and mark.is_visible()
+    box = mark.bounding_box()
+    assert 0 <= box["y"] < page.viewport_size["height"]  # scrolled to the highlighted sentence
     # the conversation and its citations survive a page refresh
     page.reload()
     page.wait_for_selector("#qa-cards .qa-card")
@@ -151,7 +170,7 @@ def test_llm_answer_streams_and_renders_inert(page, llm_url, llm_server):
 
     llm_server.pause = 0.0
     _ask(page, "注入测试：蓼皋街道薪酬机制")
-    page.wait_for_function("() => document.querySelector('#qa-chat').innerText.includes('<script>')")
+    _wait_text(page, "#qa-chat", "<script>")
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.__pwned") is None
     assert page.locator("#qa-chat script").count() == 0
@@ -170,10 +189,18 @@ def test_similar_tab_groups_results_by_place(page, offline_url):
     assert any("关于党建引领乡村振兴的经验材料" in p for p in places)
 
 
+def _options(page, selector: str) -> list[str]:
+    """The choices a dropdown offers (opened, read, closed)."""
+    page.click(f"{selector} input")
+    options = page.locator("ul[role=listbox] li").all_inner_texts()
+    page.keyboard.press("Escape")
+    return options
+
+
 def test_upload_gbk_file_then_delete_it(page, offline_url, tmp_path):
     report = tmp_path / "测试县经验.txt"
     report.write_bytes(
-        "测试县推行“彩虹积分”经验\n近年来，测试县推行“彩虹积分”管理办法，党员参与志愿服务积分兑换，群众满意度明显提升。".encode(
+        "寿光市推行“彩虹积分”经验\n近年来，山东省寿光市推行“彩虹积分”管理办法，党员参与志愿服务积分兑换，群众满意度明显提升。".encode(
             "gbk"
         )
     )
@@ -182,20 +209,41 @@ def test_upload_gbk_file_then_delete_it(page, offline_url, tmp_path):
     page.locator("#qa-upload input[type=file]").set_input_files(str(report))
     page.wait_for_timeout(1000)
     page.click("#qa-upload-go")
-    page.wait_for_function("() => document.querySelector('#qa-upload-result').innerText.includes('已索引')")
-    page.wait_for_function("() => document.querySelector('#qa-docs').innerText.includes('测试县经验.txt')")
+    _wait_text(page, "#qa-upload-result", "已索引")
+    _wait_text(page, "#qa-docs", "测试县经验.txt")
+
+    # every list and filter of the page knows it, without a restart
+    assert any("测试县经验.txt" in o for o in _options(page, "#qa-doc-pick"))
+    page.get_by_role("tab", name="问答").click()
+    page.get_by_text("示例问题与检索范围").click()
+    assert "测试县经验.txt" in _options(page, "#qa-doc-filter")
+    assert "山东省" in _options(page, "#qa-province")
+    page.get_by_role("tab", name="知识库").click()
 
     page.fill("#qa-probe textarea", "彩虹积分")
     page.click("#qa-probe-go")
-    page.wait_for_function("() => document.querySelector('#qa-probe-result').innerText.includes('测试县经验.txt')")
+    _wait_text(page, "#qa-probe-result", "测试县经验.txt")
 
+    assert page.locator("#qa-doc-pick input").input_value() == ""  # nothing chosen by default
     page.click("#qa-doc-pick input")
     page.locator("ul[role=listbox] li", has_text="测试县经验.txt").click()
+    page.get_by_text("修改元数据").click()  # the editor starts from the document's current values
+    page.wait_for_function(
+        "() => { const box = document.querySelector('#qa-meta-0 textarea'); return box && box.value.includes('彩虹积分'); }"
+    )
+    page.click("#qa-delete")  # the first click only asks, naming the document
+    page.wait_for_selector("#qa-delete-confirm", state="visible")
+    assert "测试县经验.txt" in page.inner_text("#qa-delete-question")
+    page.click("#qa-delete-no")
+    page.wait_for_selector("#qa-delete-confirm", state="hidden")
+    assert "测试县经验.txt" in page.inner_text("#qa-docs")
     page.click("#qa-delete")
-    page.wait_for_function("() => !document.querySelector('#qa-docs').innerText.includes('测试县经验.txt')")
+    page.click("#qa-delete-yes")
+    _wait_text(page, "#qa-docs", "测试县经验.txt", present=False)
+    assert not any("测试县经验.txt" in o for o in _options(page, "#qa-doc-pick"))
     page.click("#qa-probe-go")
     page.wait_for_timeout(1500)
-    page.wait_for_function("() => !document.querySelector('#qa-probe-result').innerText.includes('测试县经验.txt')")
+    _wait_text(page, "#qa-probe-result", "测试县经验.txt", present=False)
 
 
 def test_every_function_is_reachable_through_gradio_client(offline_url):
@@ -249,12 +297,13 @@ def test_login_is_required_when_users_are_configured(index_dir, monkeypatch):
 
 
 def test_missing_login_password_is_named(index_dir, monkeypatch):
-    from qa.app.web.layout import auth_users
+    from qa.app.web.access import Access
     from qa.errors import UserError
 
     monkeypatch.delenv("QA_TEST_UNSET", raising=False)
+    settings = Settings(index_dir=str(index_dir))
     with pytest.raises(UserError, match="QA_TEST_UNSET"):
-        auth_users(Settings().replace(ui={"auth": [{"username": "a", "password_env": "QA_TEST_UNSET"}]}))
+        Access(settings.replace(ui={"auth": [{"username": "a", "password_env": "QA_TEST_UNSET"}]}))
 
 
 def test_uploaded_file_names_cannot_escape_the_upload_folder():
@@ -285,3 +334,156 @@ def test_the_openai_compatible_api_is_served_beside_the_page(offline_url, page):
         f"<pre style='white-space: pre-wrap; font-family: inherit'>{html.escape(text)}</pre></body></html>"
     )
     assert page.locator("pre").inner_text().startswith(text.split("\n")[0])
+
+
+# ------------------------------------------------------------------ an office's daily use
+
+
+def _login(page, url: str, name: str, password: str) -> None:
+    page.goto(url)
+    page.fill("input[type=text]", name)
+    page.fill("input[type=password]", password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector("#qa-question textarea")
+
+
+def _conversations(page) -> list[str]:
+    return page.locator("#qa-conv-list label").all_inner_texts()
+
+
+def _wait_answered(page, turns: int) -> None:
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#qa-chat [data-testid=bot]').length >= {turns}"
+        " && document.querySelector('#qa-cards').innerText.length > 0"
+    )
+    page.wait_for_timeout(500)
+
+
+@pytest.fixture
+def office_dir(real_seed_kb, tmp_path) -> Path:
+    """A knowledge base with two accounts: an editor and a reader."""
+    from qa.app.store.accounts import AccountStore
+
+    shutil.copytree(real_seed_kb.folder, tmp_path / "default")
+    accounts = AccountStore(tmp_path)
+    accounts.add("编辑甲", "editor-password", grants={"default": "editor"})
+    accounts.add("读者乙", "reader-password", grants={"default": "reader"})
+    return tmp_path
+
+
+def test_accounts_and_conversations_outlast_a_reload_and_a_server_restart(browser, office_dir):
+    settings = Settings(index_dir=str(office_dir))
+    app, url = _start(settings)
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        # the reader asks, but may not delete: the button is off, and the server refuses anyway
+        _login(page, url, "读者乙", "reader-password")
+        _wait_text(page, "#qa-user", "当前用户：读者乙（只读）")
+        page.get_by_role("tab", name="知识库").click()
+        _wait_text(page, "#qa-docs", "000_")
+        assert page.locator("#qa-delete").is_disabled() and page.locator("#qa-upload-go").is_disabled()
+
+        # the editor: two conversations, one renamed, one continued after a reload
+        context.clear_cookies()
+        _login(page, url, "编辑甲", "editor-password")
+        _ask(page, "思南县完成了多少支驻村工作队选派？")
+        _wait_answered(page, 1)
+        page.click("#qa-new-conv")
+        page.wait_for_function("() => document.querySelectorAll('#qa-chat [data-testid=bot]').length === 0")
+        _ask(page, "“四议两公开”是怎么做的？")
+        _wait_answered(page, 1)
+        assert _conversations(page) == ["“四议两公开”是怎么做的？（1问）", "思南县完成了多少支驻村工作队选派？（1问）"]
+        page.get_by_text("管理当前对话").click()
+        page.fill("#qa-conv-title textarea", "四议两公开")
+        page.click("#qa-conv-rename")
+        _wait_text(page, "#qa-conv-list", "四议两公开（1问）")
+
+        page.reload()  # the open conversation comes back
+        _wait_text(page, "#qa-chat", "四议两公开")
+        _ask(page, "具体有哪些程序？")
+        _wait_answered(page, 2)
+        _wait_text(page, "#qa-conv-list", "四议两公开（2问）")
+    finally:
+        app.close()
+
+    app, url = _start(settings)  # a server restart
+    try:
+        context.clear_cookies()
+        _login(page, url, "编辑甲", "editor-password")
+        _wait_text(page, "#qa-conv-list", "四议两公开（2问）")
+        page.get_by_text("思南县完成了多少支驻村工作队选派？（1问）").click()
+        _wait_text(page, "#qa-chat", "301支")
+        page.wait_for_selector("#qa-cards .qa-card")
+        page.get_by_text("管理当前对话").click()
+        page.click("#qa-conv-delete")
+        _wait_text(page, "#qa-conv-list", "驻村工作队", present=False)
+        assert _conversations(page) == ["四议两公开（2问）"]
+
+        context.clear_cookies()  # conversations are per user
+        _login(page, url, "读者乙", "reader-password")
+        page.wait_for_timeout(1000)
+        assert _conversations(page) == []
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "conversations.png"), full_page=True)
+        context.close()
+        app.close()
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (390, 844)])
+def test_layouts_keep_the_question_box_and_every_tab_in_reach(browser, offline_url, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(offline_url)
+        page.wait_for_selector("#qa-question textarea")
+        page.wait_for_timeout(1000)
+        tabs = page.get_by_role("tab")
+        assert tabs.all_inner_texts() == ["问答", "相似经验", "起草引用", "知识库", "设置"]  # none behind "…"
+        assert all(tab.is_visible() for tab in tabs.all())
+        if width > 1000:  # on a laptop the question box is in view without scrolling
+            box = page.locator("#qa-question textarea").bounding_box()
+            assert box["y"] + box["height"] <= height
+        _ask(page, "思南县完成了多少支驻村工作队选派？")
+        page.wait_for_selector("#qa-cards .qa-card")
+        page.wait_for_timeout(500)
+        chat, cards = page.locator("#qa-chat").bounding_box(), page.locator("#qa-cards").bounding_box()
+        conversations = page.locator("#qa-conv-list").bounding_box()
+        if width < 500:  # on a phone the cards follow the answer; the conversation list comes after them
+            assert chat["y"] < cards["y"] < conversations["y"]
+        page.screenshot(path=str(ARTIFACTS / f"layout_{width}x{height}.png"))
+        page.get_by_role("tab", name="知识库").click()
+        _wait_text(page, "#qa-docs", "000_")
+        table = page.locator("#qa-docs table").first
+        if width > 1000:  # the document table shows every column without sideways scrolling
+            assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth + 2")
+        page.screenshot(path=str(ARTIFACTS / f"layout_{width}x{height}_kb.png"))
+    finally:
+        context.close()
+
+
+def test_no_english_meets_the_eye_in_the_web_page(page, offline_url):
+    from .test_chinese import english_words
+
+    page.goto(offline_url)
+    page.wait_for_selector("#qa-question textarea")
+    _ask(page, "   ")  # an empty question: one notice, no red badges
+    page.wait_for_selector(".toast-body")
+    page.wait_for_timeout(300)
+    notices = page.locator(".toast-body").all_inner_texts()
+    assert len(notices) == 1 and "请先输入问题" in notices[0] and "注意" in notices[0]
+    assert page.locator(".error").count() == 0
+    page.add_style_tag(content="code, pre {display: none !important}")  # settings keys and commands are code
+    seen = [page.inner_text("body")]
+    for name in ["相似经验", "起草引用", "知识库", "设置"]:
+        page.get_by_role("tab", name=name).click()
+        page.wait_for_timeout(500)
+        for accordion in page.locator("button.label-wrap:visible").all():
+            accordion.click()
+        page.wait_for_timeout(300)
+        seen.append(page.inner_text("body"))
+    words = sorted({w for text in seen for w in english_words(text)})
+    assert not words, [(w, [t[max(0, t.find(w) - 40) : t.find(w) + 40] for t in seen if w in t][:1]) for w in words]

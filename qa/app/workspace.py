@@ -259,7 +259,7 @@ def settings_summary(ws: Workspace, kb: str) -> str:
         "- 更强的中文嵌入模型：把 `config.yaml` 的 `embedding.model` 改为本机的模型文件夹（如 `bge-small-zh-v1.5`、`bge-m3`），"
         "然后在本页“重建索引”或运行 `qa ingest 材料文件夹 --rebuild`。",
         "- 接入大模型：在 `config.yaml` 的 `llm` 下设置 `provider: openai`、`base_url`、`model`，把密钥放进 `api_key_env` 指定的环境变量，重启服务。",
-        "- 重排序模型：`retrieval.reranker` 填 CrossEncoder 模型文件夹（如 `bge-reranker-base`）。",
+        "- 重排序模型：`retrieval.reranker` 填交叉编码（`CrossEncoder`）模型文件夹（如 `bge-reranker-base`）。",
     ]
     return "\n".join(lines)
 

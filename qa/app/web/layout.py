@@ -74,7 +74,7 @@ def _chat_tab(h: WebHandlers, kb_select, conversation) -> dict:
     with gr.Row():
         with gr.Column(scale=1, min_width=200, elem_id="qa-conv-col"):
             new = gr.Button("＋ 新对话", size="sm", elem_id="qa-new-conv")
-            search = gr.Textbox(placeholder="搜索对话", show_label=False, elem_id="qa-conv-search")
+            search = gr.Textbox(label="搜索对话", placeholder="搜索对话", show_label=False, elem_id="qa-conv-search")
             listing = gr.Radio([], label="对话记录（最新在前）", elem_id="qa-conv-list")
             with gr.Accordion("管理当前对话", open=False, elem_id="qa-conv-manage"):
                 title = gr.Textbox(label="对话标题", elem_id="qa-conv-title")
@@ -88,6 +88,7 @@ def _chat_tab(h: WebHandlers, kb_select, conversation) -> dict:
             )
             with gr.Row():
                 question = gr.Textbox(
+                    label="问题",
                     placeholder="输入问题，例如：思南县完成了多少支驻村工作队选派？",
                     show_label=False,
                     scale=5,
@@ -97,9 +98,11 @@ def _chat_tab(h: WebHandlers, kb_select, conversation) -> dict:
             with gr.Accordion("示例问题与检索范围", open=False):
                 examples = gr.Examples(pages.example_questions(h.ws, h.default_kb), inputs=question, label="示例问题")
                 with gr.Row():
-                    province = gr.Dropdown([""], value="", label="省份", allow_custom_value=True)
+                    province = gr.Dropdown([""], value="", label="省份", allow_custom_value=True, elem_id="qa-province")
                     place = gr.Textbox(label="地点（可选）", placeholder="如 思南")
-                    doc = gr.Dropdown([""], value="", label="文档（可选）", allow_custom_value=True)
+                    doc = gr.Dropdown(
+                        [""], value="", label="文档（可选）", allow_custom_value=True, elem_id="qa-doc-filter"
+                    )
         with gr.Column(scale=2, min_width=300, elem_id="qa-cards-col"):
             badge = gr.HTML(elem_id="qa-badge")
             cards = gr.HTML(label="引用来源", elem_id="qa-cards")

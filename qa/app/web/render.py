@@ -44,6 +44,14 @@ document.addEventListener('click', (event) => {
   event.preventDefault();
   qaOpenCitation(link.getAttribute('href').slice(1), 50);
 }, true);
+// Gradio titles every notice with its English kind ("Info", "Warning", "Error"), whatever title it is given
+const qaNoticeTitles = {Info: '提示', Warning: '注意', Error: '出错了', Success: '完成'};
+new MutationObserver(() => {
+  document.querySelectorAll('.toast-title').forEach((title) => title.childNodes.forEach((node) => {
+    const chinese = node.nodeType === 3 && qaNoticeTitles[node.textContent.trim()];
+    if (chinese) node.textContent = chinese + ' ';
+  }));
+}).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 </script>"""
 
 CSS = """
