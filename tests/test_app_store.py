@@ -109,3 +109,23 @@ def test_accounts_hash_passwords_and_give_roles_per_knowledge_base(tmp_path):
         store.grant("李四", "default", "owner")
     store.remove("李四")
     assert [u.name for u in store.users()] == ["admin"]
+
+
+def test_the_user_command_manages_accounts(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from qa.app.cli import app
+
+    runner = CliRunner()
+    index = ["--index-dir", str(tmp_path)]
+    monkeypatch.setenv("QA_TEST_PW", "first-password")
+    added = runner.invoke(app, ["user", "add", "张三", "--reader", "default", "--password-env", "QA_TEST_PW", *index])
+    assert added.exit_code == 0 and "第一个账号" in added.output
+    granted = runner.invoke(app, ["user", "grant", "张三", "*", "editor", *index])
+    assert "全部知识库：编辑" in granted.output and "default：只读" in granted.output
+    typed = runner.invoke(app, ["user", "passwd", "张三", *index], input="second-password\nsecond-password\n")
+    assert typed.exit_code == 0 and AccountStore(tmp_path).verify("张三", "second-password")
+    short = runner.invoke(app, ["user", "add", "李四", "--password-env", "QA_TEST_NONE", *index])
+    assert short.exit_code == 1 and "QA_TEST_NONE" in short.output
+    assert runner.invoke(app, ["user", "remove", "张三", *index]).exit_code == 0
+    assert "还没有账号" in runner.invoke(app, ["user", "list", *index]).output

@@ -361,13 +361,15 @@ def _wait_answered(page, turns: int) -> None:
 
 @pytest.fixture
 def office_dir(real_seed_kb, tmp_path) -> Path:
-    """A knowledge base with two accounts: an editor and a reader."""
-    from qa.app.store.accounts import AccountStore
+    """A knowledge base with two accounts, made as an administrator makes them: an editor and a reader."""
+    import subprocess
+    import sys
 
     shutil.copytree(real_seed_kb.folder, tmp_path / "default")
-    accounts = AccountStore(tmp_path)
-    accounts.add("编辑甲", "editor-password", grants={"default": "editor"})
-    accounts.add("读者乙", "reader-password", grants={"default": "reader"})
+    for name, role, password in [("编辑甲", "--editor", "editor-password"), ("读者乙", "--reader", "reader-password")]:
+        command = [sys.executable, "-m", "qa.app.cli", "user", "add", name, role, "default", "--password-env", "PW"]
+        command += ["--index-dir", str(tmp_path)]
+        subprocess.run(command, check=True, env={**os.environ, "PW": password}, capture_output=True)
     return tmp_path
 
 
