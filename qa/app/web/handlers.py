@@ -83,7 +83,7 @@ class WebHandlers:
         names = names if self.default_kb in names or not user.admin else [self.default_kb, *names]
         return self.access.readable(user, names)
 
-    def _reader(self, request, kb_name: str):
+    def reader_of(self, request, kb_name: str):
         user = self.access.user(request)
         self.access.require_read(user, kb_name)
         return user
@@ -97,7 +97,7 @@ class WebHandlers:
             gr.Warning("请先输入问题，再点“提问”", title="提示")
             yield (gr.skip(),) * 6
             return
-        user = self._reader(request, kb_name)
+        user = self.reader_of(request, kb_name)
         answerer = self.ws.answerer(kb_name)
         turns = self._turns(user.name, conversation_id)
         history = [t.answer["standalone_question"] for t in turns if t.kb == kb_name]
@@ -144,32 +144,29 @@ class WebHandlers:
     @shown_to_user
     def open_conversation(self, conversation_id, request: gr.Request):
         """The chosen conversation's messages, the last answer's cards, and its title for renaming."""
-        user = self.access.user(request)
-        if conversation_id is None:
-            return None, [], "", "", ""
-        turns = self.conversations.turns(user.name, conversation_id)
-        chat = []
-        for n, t in enumerate(turns):
-            chat.append({"role": "user", "content": render.safe_markdown(t.answer["question"])})
-            chat.append({"role": "assistant", "content": render.answer_message(t.answer, n)})
-        title = self.conversations.title(user.name, conversation_id)
-        if not turns:
-            return conversation_id, chat, "", "", title
-        last = turns[-1]
-        return (
-            conversation_id,
-            chat,
-            self.cards_for(last.kb, last.answer, len(turns) - 1),
-            render.badge(last.answer),
-            title,
-        )
+        return self._opened(self.access.user(request).name, conversation_id)
 
     def restore(self, conversation_id, request: gr.Request):
         """On page load: the conversation this browser had open, if it still exists."""
         try:
-            return self.open_conversation.__wrapped__(self, conversation_id, request)
-        except QAError:
+            return self._opened(self.access.user(request).name, conversation_id)
+        except QAError:  # deleted meanwhile, or another user signed in on this browser
             return None, [], "", "", ""
+
+    def _opened(self, user: str, conversation_id):
+        if conversation_id is None:
+            return None, [], "", "", ""
+        turns = self.conversations.turns(user, conversation_id)
+        chat = []
+        for n, t in enumerate(turns):
+            chat.append({"role": "user", "content": render.safe_markdown(t.answer["question"])})
+            chat.append({"role": "assistant", "content": render.answer_message(t.answer, n)})
+        title = self.conversations.title(user, conversation_id)
+        if not turns:
+            return conversation_id, chat, "", "", title
+        last = turns[-1]
+        cards = self.cards_for(last.kb, last.answer, len(turns) - 1)
+        return conversation_id, chat, cards, render.badge(last.answer), title
 
     def show_message_cards(self, conversation_id, request: gr.Request, evt: gr.SelectData):
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
@@ -211,7 +208,7 @@ class WebHandlers:
         from qa.answer.export import similar_report
         from qa.answer.similar import find_similar
 
-        self._reader(request, kb_name)
+        self.reader_of(request, kb_name)
         query = (text or "").strip() or (read_draft(Path(upload)) if upload else "")
         if not query:
             raise gr.Error("请粘贴一段做法描述，或上传稿件", title="提示")
@@ -234,7 +231,7 @@ class WebHandlers:
     def cite(self, text, upload, kb_name, exclude, request: gr.Request):
         from qa.answer.drafts import read_draft, suggest_citations
 
-        self._reader(request, kb_name)
+        self.reader_of(request, kb_name)
         draft = (text or "").strip() or (read_draft(Path(upload)) if upload else "")
         if not draft:
             raise gr.Error("请粘贴稿件，或上传 .docx/.txt/.md 文件", title="提示")

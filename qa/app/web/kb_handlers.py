@@ -99,7 +99,7 @@ class KnowledgeBaseHandlers:
         if doc_id is None:
             return empty
         try:
-            self.web._reader(request, kb_name)
+            self.web.reader_of(request, kb_name)
             meta = passages.current_metadata(self.ws, kb_name, doc_id)
             rows = passages.passage_rows(self.ws, kb_name, doc_id)
         except Exception:  # deleted meanwhile: the lists refresh after every write
@@ -123,7 +123,7 @@ class KnowledgeBaseHandlers:
 
     @shown_to_user
     def search(self, kb_name, query, k, request: gr.Request):
-        self.web._reader(request, kb_name)
+        self.web.reader_of(request, kb_name)
         return pages.search_table(self.ws, kb_name, query, k)
 
     @shown_to_user
@@ -136,12 +136,14 @@ class KnowledgeBaseHandlers:
 
     def documents(self, kb_name: str, request: gr.Request) -> list[list[Any]]:
         """The documents of a knowledge base: id, file, titles, places, dates, chunks."""
-        self.web._reader(request, kb_name)
+        self.web.reader_of(request, kb_name)
         return pages.documents_table(self.ws, kb_name)
 
     # -------------------------------------------------------------- passages
 
+    @shown_to_user
     def passage_text(self, kb_name, doc_id, passage, request: gr.Request):
+        self.web.reader_of(request, kb_name)
         if doc_id is None or not passage:
             return ""
         for row in passages.passage_rows(self.ws, kb_name, doc_id):
