@@ -197,3 +197,22 @@ def test_a_number_question_is_backed_only_by_a_sentence_with_a_number_and_its_wo
     assert number_sentence_share(idf, [topic_only]) < 0.3 <= number_sentence_share(idf, [stated]) == 1.0
     assert ASKS_FOR_NUMBER.search("村务监督委员会由几人组成？")
     assert not ASKS_FOR_NUMBER.search("几个村合并以后人心不齐怎么办？")  # 几 opening a clause is "several"
+
+
+def test_a_question_naming_what_it_asks_for_needs_a_passage_that_mentions_it():
+    from qa.model import Hit
+    from qa.search.confidence import asked_slot, is_relevant, slot_mentioned
+
+    def hit(text: str) -> Hit:
+        return Hit(1, "a.txt", "黑龙江省博物馆", None, [], text, 0, len(text), 0.0)
+
+    assert asked_slot("黑龙江省博物馆的首任馆长是谁？") == "首任馆长"
+    assert asked_slot("男子和女子的平均年收入分别是多少？") == "平均年收入"  # 分别 only frames it
+    assert asked_slot("思南县是怎样培育村级骨干的？") is None  # how-questions name a subject, not a slot
+    assert asked_slot("吉亚乡的村民织的是什么？") is None
+    museum = hit("黑龙江省博物馆位于哈尔滨市，是省级综合性博物馆，藏品十余万件。")
+    curator = hit("黑龙江省博物馆成立于1923年，首任馆长由时任教育厅官员兼任。")
+    assert not slot_mentioned("首任馆长", [museum]) and slot_mentioned("首任馆长", [museum, curator])
+    assert slot_mentioned("人口数", [hit("该区人口约4.7万。")])  # half the pieces: 人口 of 人口、口数
+    question = "黑龙江省博物馆的首任馆长是谁？"
+    assert not is_relevant(question, [museum], 0.9, 0.9) and is_relevant(question, [curator], 0.9, 0.9)
