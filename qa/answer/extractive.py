@@ -21,7 +21,10 @@ HEADER = "以下为资料原文摘录（摘录模式，未使用大模型）："
 MAX_SENTENCES = 4
 PER_PLACE = 2
 MAX_PLACES = 5
-KEEP_SHARE = 0.75  # a sentence is quoted when it scores at least this share of the best one
+# a sentence is quoted when it scores at least this share of the best one. 0.6 rather than 0.75: on the
+# tuning halves answers held the gold text more often (cctv_rural everyday 0.37 → 0.42, how 0.74 → 0.79,
+# CMRC 0.76 → 0.80) and no kind lost; the check halves agreed (cctv_rural fact 0.94 → 0.96, CMRC 0.76 → 0.82)
+KEEP_SHARE = 0.6
 SHORT_QUOTE = 30
 # the weights of the sentence score; the rest of a sentence's score comes from what the question asks for
 LEXICAL, DENSE, RANK = 0.45, 0.35, 0.2
