@@ -419,7 +419,9 @@ def test_accounts_and_conversations_outlast_a_reload_and_a_server_restart(browse
         _wait_text(page, "#qa-chat", "301支")
         page.wait_for_selector("#qa-cards .qa-card")
         page.get_by_text("管理当前对话").click()
-        page.click("#qa-conv-delete")
+        page.click("#qa-conv-delete")  # asks first, naming the conversation
+        _wait_text(page, "#qa-conv-question", "思南县完成了多少支驻村工作队选派？")
+        page.click("#qa-conv-delete-yes")
         _wait_text(page, "#qa-conv-list", "驻村工作队", present=False)
         assert _conversations(page) == ["四议两公开（2问）"]
 

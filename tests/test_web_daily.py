@@ -113,6 +113,8 @@ def test_conversations_are_kept_per_user_continued_renamed_exported_and_deleted(
     text = open(md, encoding="utf-8").read()
     assert docx.endswith("村级骨干.docx") and "## 问：“2+1”是怎么做的？" in text and "## 参考资料" in text
 
+    shown, question = web.ask_delete_conversation(conversation, _as("编辑甲"))
+    assert shown["visible"] and "村级骨干" in question
     cleared = web.delete_conversation(conversation, "", _as("编辑甲"))
     assert cleared[0] is None and [v for _, v in cleared[5]["choices"]] == [second]
     assert web.restore(conversation, _as("编辑甲"))[0] is None  # a browser still pointing at it starts afresh

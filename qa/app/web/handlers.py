@@ -184,12 +184,18 @@ class WebHandlers:
         return self._listing(user.name, search, conversation_id)
 
     @shown_to_user
+    def ask_delete_conversation(self, conversation_id, request: gr.Request):
+        """The first click: name the conversation and show the confirm buttons."""
+        title = self.conversations.title(self.access.user(request).name, conversation_id)
+        return gr.update(visible=True), f"**确定删除对话“{title}”吗？** 删除后不可恢复（可先导出）。"
+
+    @shown_to_user
     def delete_conversation(self, conversation_id, search, request: gr.Request):
         user = self.access.user(request)
         title = self.conversations.title(user.name, conversation_id)
         self.conversations.delete(user.name, conversation_id)
         gr.Info(f"已删除对话“{title}”", title="提示")
-        return None, [], "", "", "", self._listing(user.name, search)
+        return None, [], "", "", "", self._listing(user.name, search), gr.update(visible=False)
 
     @shown_to_user
     def export_conversation(self, conversation_id, request: gr.Request):

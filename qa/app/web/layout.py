@@ -81,7 +81,11 @@ def _chat_tab(h: WebHandlers, kb_select, conversation) -> dict:
                 rename = gr.Button("重命名", size="sm", elem_id="qa-conv-rename")
                 export = gr.Button("导出为 Word / Markdown", size="sm", elem_id="qa-conv-export")
                 files = gr.File(label="导出文件", file_count="multiple", elem_id="qa-conv-files")
-                delete = gr.Button("删除此对话", variant="stop", size="sm", elem_id="qa-conv-delete")
+                delete = gr.Button("删除此对话…", variant="stop", size="sm", elem_id="qa-conv-delete")
+                with gr.Group(visible=False, elem_id="qa-conv-confirm") as confirm:
+                    asked = gr.Markdown(elem_id="qa-conv-question")
+                    yes = gr.Button("确认删除", variant="stop", size="sm", elem_id="qa-conv-delete-yes")
+                    no = gr.Button("取消", size="sm", elem_id="qa-conv-delete-no")
         with gr.Column(scale=3, min_width=320):
             chatbot = gr.Chatbot(
                 label="对话", height=400, elem_id="qa-chat", sanitize_html=True, feedback_options=None, buttons=[]
@@ -117,7 +121,9 @@ def _chat_tab(h: WebHandlers, kb_select, conversation) -> dict:
     search.change(h.conversation_list, [search, conversation], listing, **PRIVATE)
     listing.input(h.open_conversation, listing, [conversation, *shown, title], **PRIVATE)
     rename.click(h.rename_conversation, [conversation, title, search], listing, **PRIVATE)
-    delete.click(h.delete_conversation, [conversation, search], [conversation, *shown, title, listing], **PRIVATE)
+    delete.click(h.ask_delete_conversation, conversation, [confirm, asked], **PRIVATE)
+    no.click(lambda: gr.update(visible=False), None, confirm, **PRIVATE)
+    yes.click(h.delete_conversation, [conversation, search], [conversation, *shown, title, listing, confirm], **PRIVATE)
     export.click(h.export_conversation, conversation, files, **PRIVATE)
     chatbot.select(h.show_message_cards, conversation, [cards, badge], **PRIVATE)
     return {
