@@ -20,14 +20,14 @@ PREVIEW_PASSAGES = 30
 def passage_rows(ws: Workspace, kb: str, doc_id: int) -> list[list[Any]]:
     """One row per passage of the document (hidden ones last): id, section path, offsets, state, text."""
     document = document_row(ws, kb, doc_id)
-    folder, source = ws.folder(kb), document["path"]
-    corrected = {e["text"] for e in edits.load(folder).get(source, {}).get("passages", {}).values() if e.get("text")}
+    hand_edits, source = edits.load(ws.folder(kb)), document["path"]
+    corrected = edits.corrected_texts(hand_edits, source)
     rows = []
     for p in catalog.document_passages(ws.answerer(kb).retriever.kb.conn, doc_id):
         section = " > ".join(json.loads(p["section"])[1:]) or "导语"
         where = f"{p['start']}–{p['end']}" + (f"，第{p['page']}页" if p["page"] else "")
         rows.append([p["id"], section, where, "已校正" if p["text"] in corrected else "", p["text"]])
-    for original in edits.hidden_passages(folder, source):
+    for original in edits.hidden_passages(hand_edits, source):
         rows.append([f"隐藏-{edits.passage_key(original)}", "", "", "已隐藏", original])
     return rows
 
@@ -69,10 +69,10 @@ def _source_and_original(ws: Workspace, kb: str, doc_id: int, passage: str) -> t
     if not passage:
         raise UserError("请先选择一个段落")
     document = document_row(ws, kb, doc_id)
-    source, folder = document["path"], ws.folder(kb)
+    source, hand_edits = document["path"], edits.load(ws.folder(kb))
     if str(passage).startswith("隐藏-"):
         key = str(passage).removeprefix("隐藏-")
-        for original in edits.hidden_passages(folder, source):
+        for original in edits.hidden_passages(hand_edits, source):
             if edits.passage_key(original) == key:
                 return source, original
         raise UserError("该段已不在隐藏列表中：请刷新段落列表")
@@ -80,7 +80,7 @@ def _source_and_original(ws: Workspace, kb: str, doc_id: int, passage: str) -> t
     shown = next((row["text"] for row in rows if str(row["id"]) == str(passage)), None)
     if shown is None:
         raise UserError(f"知识库中没有编号为 {passage} 的段落：请刷新段落列表")
-    return source, edits.original_of(folder, source, shown)
+    return source, edits.original_of(hand_edits, source, shown)
 
 
 def _reindex(ws: Workspace, kb: str, source: str) -> int:

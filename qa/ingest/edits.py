@@ -42,11 +42,13 @@ def _save(folder: Path, edits: dict[str, Any]) -> None:
     os.replace(temporary, folder / EDITS_FILE)  # never half-written
 
 
-def set_meta(folder: Path, source: str, meta: dict[str, str]) -> None:
+def set_meta(folder: Path, metas: dict[str, dict[str, str]]) -> None:
+    """Keep metadata given for source files (path → fields), in one write."""
     with _lock:
         edits = load(folder)
-        entry = edits.setdefault(source, {})
-        entry["meta"] = {**entry.get("meta", {}), **meta}
+        for source, meta in metas.items():
+            entry = edits.setdefault(source, {})
+            entry["meta"] = {**entry.get("meta", {}), **meta}
         _save(folder, edits)
 
 
@@ -63,16 +65,27 @@ def set_passage(folder: Path, source: str, original: str, text: str | None = Non
         _save(folder, edits)
 
 
-def original_of(folder: Path, source: str, shown: str) -> str:
+# What follows reads the edits as ``load`` returned them (one read serves a whole request or indexing).
+
+
+def _passages(edits: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    return edits.get(source, {}).get("passages", {})
+
+
+def original_of(edits: dict[str, Any], source: str, shown: str) -> str:
     """The parser's text of a passage the knowledge base shows as ``shown`` (itself unless corrected)."""
-    for edit in load(folder).get(source, {}).get("passages", {}).values():
+    for edit in _passages(edits, source).values():
         if edit.get("text") == shown:
             return edit["original"]
     return shown
 
 
-def hidden_passages(folder: Path, source: str) -> list[str]:
-    return [e["original"] for e in load(folder).get(source, {}).get("passages", {}).values() if e.get("hidden")]
+def corrected_texts(edits: dict[str, Any], source: str) -> set[str]:
+    return {e["text"] for e in _passages(edits, source).values() if e.get("text")}
+
+
+def hidden_passages(edits: dict[str, Any], source: str) -> list[str]:
+    return [e["original"] for e in _passages(edits, source).values() if e.get("hidden")]
 
 
 def stored_meta(edits: dict[str, Any], source: str) -> dict[str, str]:
@@ -81,7 +94,7 @@ def stored_meta(edits: dict[str, Any], source: str) -> dict[str, str]:
 
 def apply_passage_edits(doc: Document, edits: dict[str, Any]) -> None:
     """Replace corrected passages' text and drop hidden ones, in place."""
-    passages = edits.get(doc.path, {}).get("passages", {})
+    passages = _passages(edits, doc.path)
     if not passages:
         return
     for article in doc.articles:

@@ -184,12 +184,14 @@ def ingest_paths(
         batch = _Batch()
 
     files = expand_paths(paths)
-    force = {str(path.resolve()) for path in files} if reindex else set()
-    for path in files:
-        given = (meta_table or {}).get(path.name) or (meta_table or {}).get(str(path))
-        if given:
-            edits.set_meta(folder, str(path.resolve()), given)
-            force.add(str(path.resolve()))
+    given = {
+        str(path.resolve()): meta
+        for path in files
+        if (meta := (meta_table or {}).get(path.name) or (meta_table or {}).get(str(path)))
+    }
+    if given:
+        edits.set_meta(folder, given)
+    force = ({str(path.resolve()) for path in files} if reindex else set()) | set(given)
     for result, doc, replaced in _parse_each(
         files, folder, settings, rebuild, force, needs_rebuild(manifest), edits.load(folder), report
     ):
