@@ -71,9 +71,14 @@ def lexical_share(best_lexical: float, idf_of_words: dict[str, float]) -> float:
     return min(1.0, best_lexical / possible) if possible > 0 else 0.0
 
 
+def _searchable(hit: Hit) -> str:
+    """A passage as a term is looked for in it: its title, section headings and text."""
+    return f"{hit.title}{''.join(hit.section)}{hit.text}"
+
+
 def quoted_terms_missing(query: str, hits: list[Hit]) -> list[str]:
     """The terms the user quoted that none of the passages contains."""
-    texts = [f"{h.title}{''.join(h.section)}{h.text}" for h in hits]
+    texts = [_searchable(h) for h in hits]
     return [term for term in QUOTED.findall(query) if not any(term in text for text in texts)]
 
 
@@ -107,7 +112,7 @@ def slot_mentioned(slot: str, hits: list[Hit]) -> bool:
     """One of the top passages holds at least half of the slot's two-character pieces."""
     pieces = {slot[i : i + 2] for i in range(len(slot) - 1)}
     for hit in hits[:SLOT_DEPTH]:
-        text = f"{hit.title}{''.join(hit.section)}{hit.text}"
+        text = _searchable(hit)
         if sum(piece in text for piece in pieces) >= MIN_SLOT_PIECES * len(pieces):
             return True
     return False
