@@ -10,8 +10,6 @@ Writes api_load.json and api_load.md.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import tempfile
 import threading
@@ -106,17 +104,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     embedder = "use-multilingual-v3" if args.embedder == "default" else args.embedder
+    from bench.load_bench import write_figures
+
     figures = run(args.chats, embedder)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "api_load.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    table = "\n".join(["| figure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in figures.items()])
-    command = " ".join(["python bench/api_load_bench.py", *sys.argv[1:]])
-    (args.out / "api_load.md").write_text(
-        f"# The OpenAI-compatible API under load\n\nCommand: `{command}` (127.0.0.1 only; {os.cpu_count()} cores)\n\n"
-        f"{table}\n",
-        encoding="utf-8",
+    write_figures(
+        args.out, "api_load", "The OpenAI-compatible API under load", "127.0.0.1 only; {cores} cores", figures
     )
-    print(table)
 
 
 if __name__ == "__main__":

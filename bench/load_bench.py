@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -175,15 +176,20 @@ def main() -> None:
     args = parser.parse_args()
     embedder = "use-multilingual-v3" if args.embedder == "default" else args.embedder
     figures = run(args.chats, args.users, embedder)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "load.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    table = "\n".join(["| figure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in figures.items()])
-    command = " ".join(["python bench/load_bench.py", *sys.argv[1:]])
-    (args.out / "load.md").write_text(
-        f"# The web app under load\n\nCommand: `{command}` (server and fake LLM on 127.0.0.1; machine: "
-        f"{__import__('os').cpu_count()} cores)\n\n{table}\n",
-        encoding="utf-8",
+    write_figures(
+        args.out, "load", "The web app under load", "server and fake LLM on 127.0.0.1; machine: {cores} cores", figures
     )
+
+
+def write_figures(out: Path, stem: str, heading: str, where: str, figures: dict) -> None:
+    """<stem>.json and <stem>.md (a table of the figures under the command that produced them), and the
+    table printed; ``where`` describes the setup, with {cores} for the machine's core count."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    table = "\n".join(["| figure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in figures.items()])
+    command = " ".join([f"python bench/{Path(sys.argv[0]).name}", *sys.argv[1:]])
+    setup = where.format(cores=os.cpu_count())
+    (out / f"{stem}.md").write_text(f"# {heading}\n\nCommand: `{command}` ({setup})\n\n{table}\n", encoding="utf-8")
     print(table)
 
 
