@@ -181,3 +181,20 @@ def test_narrative_openings_are_not_headings_and_column_tags_are_not_places():
     headings = [c.section[1:] for c in article.chunks]
     assert ["产业促进乡村发展"] in headings
     assert not any(h and h[0].startswith("几十年来") for h in headings)
+
+
+def test_a_short_paragraph_that_ends_a_sentence_is_text_not_a_heading():
+    """News runs one-sentence paragraphs; taken for headings, they left every passage's text."""
+    text = (
+        "安徽：追梦不止的大湾村\n"
+        "地处大别山革命老区腹地的安徽金寨县大湾村，在乡村振兴的新征程上谋划新发展。\n"
+        "大湾村现在有50多户人家开了民宿、农家乐，现在面临的最大问题就是软硬件需要升级。\n"
+        "升级乡村旅游，这一点大家非常坚定。村里请来专业团队一家家把脉问诊，把问题一一梳理出来。\n"
+        "聚焦产业发展\n"
+        "村里综合大家的意见，拿出了分类实施方案。\n"
+    )
+    [article] = parse_text(text, Settings().chunking)
+    passages = "".join(c.text for c in article.chunks)
+    assert "50多户人家开了民宿" in passages
+    assert not any("50多户" in heading for c in article.chunks for heading in c.section)
+    assert "聚焦产业发展" in [c.section[-1] for c in article.chunks]  # an own-line heading still is one

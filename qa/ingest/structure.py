@@ -225,8 +225,9 @@ def _classify(block: Block, next_line: str | None, numbered_only: bool = False) 
             return
     if numbered_only:
         return
-    if next_line is not None and _is_own_line_heading(line):
-        block.kind, block.style, block.heading = "heading", "line", line.rstrip("。：:")
+    # an unnumbered line ending a sentence is a short paragraph (news runs many), not a heading
+    if next_line is not None and _is_own_line_heading(line) and not line.endswith(("。", "！", "？")):
+        block.kind, block.style, block.heading = "heading", "line", line.rstrip("：:")
         return
     opening = _opening_sentence(line)
     if (
