@@ -277,6 +277,22 @@ def test_how_question_answers_from_the_passage_that_describes_the_practice(extra
     assert "近年来,思南县紧扣乡村振兴发展主线" not in answer.text  # not the report's opening line
 
 
+def test_the_best_sentence_is_quoted_with_the_one_after_it(embedder):
+    """The sentence closest to the question often states the problem; what was done comes next."""
+    from qa.answer.extractive import choose_quotes
+    from qa.model import Hit
+
+    text = (
+        "许家冲村由三个移民村合并而成，人员构成复杂，过去村两委开展工作困难重重。"
+        "村党支部把党的政策编成“渔鼓调”，唱到田间地头，村民的心慢慢聚到了一起。"
+        "如今村里办起了民宿。"
+    )
+    hit = Hit(1, "a.txt", "许家冲村", "许家冲村", ["许家冲村"], text, 0, len(text), 1.0)
+    [quote] = choose_quotes("几个村合并以后人心不齐，村两委工作难开展怎么办？", [hit], embedder)
+    assert quote.text([hit]).startswith("许家冲村由三个移民村合并而成")
+    assert quote.text([hit]).endswith("村民的心慢慢聚到了一起。")
+
+
 def test_quoted_practice_names_are_answered_from_the_passages_that_name_them(extractive):
     for question, term in (("“2+1”是怎么做的？", "2+1"), ("“四议两公开”是怎么做的？", "四议两公开")):
         answer = extractive.ask(question)

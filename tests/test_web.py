@@ -398,7 +398,10 @@ def test_accounts_and_conversations_outlast_a_reload_and_a_server_restart(browse
         _wait_answered(page, 1)
         assert _conversations(page) == ["“四议两公开”是怎么做的？（1问）", "思南县完成了多少支驻村工作队选派？（1问）"]
         page.get_by_text("管理当前对话").click()
+        # the accordion's box must be shown before typing: text typed while it is still being drawn is lost
+        page.wait_for_selector("#qa-conv-title textarea", state="visible")
         page.fill("#qa-conv-title textarea", "四议两公开")
+        page.wait_for_function("() => document.querySelector('#qa-conv-title textarea').value === '四议两公开'")
         page.click("#qa-conv-rename")
         _wait_text(page, "#qa-conv-list", "四议两公开（1问）")
 
