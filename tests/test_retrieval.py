@@ -210,6 +210,10 @@ def test_a_question_naming_what_it_asks_for_needs_a_passage_that_mentions_it():
     assert asked_slot("男子和女子的平均年收入分别是多少？") == "平均年收入"  # 分别 only frames it
     assert asked_slot("思南县是怎样培育村级骨干的？") is None  # how-questions name a subject, not a slot
     assert asked_slot("吉亚乡的村民织的是什么？") is None
+    assert asked_slot("驻村第一书记任期是几年？") == "任期"  # without 的: the word just before 是
+    assert asked_slot("农村电商物流补贴标准是多少？") == "标准"
+    assert asked_slot("《经济学人》的金融专栏名字是什么？") == "金融专栏"  # a name is rarely called 名字
+    assert asked_slot("总书记在浙江考察第一站去的是哪个村？") is None  # 的 before 是: nothing named
     museum = hit("黑龙江省博物馆位于哈尔滨市，是省级综合性博物馆，藏品十余万件。")
     curator = hit("黑龙江省博物馆成立于1923年，首任馆长由时任教育厅官员兼任。")
     assert not slot_mentioned("首任馆长", [museum]) and slot_mentioned("首任馆长", [museum, curator])
