@@ -32,6 +32,30 @@ def tokenize(text: str) -> list[str]:
     return [t.lower() for t in _tokenizer().lcut_for_search(text) if t.strip() and not _NOT_A_WORD.match(t)]
 
 
+@lru_cache(maxsize=1)
+def _tagger():
+    from jieba import posseg
+
+    return posseg.POSTokenizer(_tokenizer())
+
+
+# how the names of lakes, mountains, rivers, islands and landmarks end; jieba also tags words such as
+# 山沟, 外国, 城市 and 桥头堡 as places, which a question may well use for no place in particular
+_PLACE_END = re.compile(r"[湖山峰岭河江海岛湾峡谷关寺宫园洲港]$")
+
+
+def place_words(text: str) -> list[str]:
+    """Names of lakes, mountains, rivers and landmarks jieba's dictionary knows (鄱阳湖, 珠穆朗玛峰):
+    words of three characters or more tagged ns, ending like such a name, and in the dictionary rather
+    than guessed by its HMM (which tags unknown runs of characters such as 商信 as names too)."""
+    known = _tokenizer().FREQ
+    return [
+        p.word
+        for p in _tagger().lcut(text)
+        if p.flag == "ns" and len(p.word) > 2 and _PLACE_END.search(p.word) and known.get(p.word, 0) > 0
+    ]
+
+
 BIGRAM_MARK = "·"  # marks a character-pair token, so that it never collides with a jieba word
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
