@@ -63,20 +63,30 @@ def run_corpus(name: str, work: Path, k: int) -> dict:
 
 
 def answer_table(answers: dict) -> list[str]:
-    """One row per kind: answers holding the gold (negatives: abstained), refused, quotes from another place."""
+    """One row per kind: answers holding the gold (negatives: abstained), refused, quotes from another place,
+    answers shown at 可信度 较高, and the share of those holding the gold."""
     lines = [
         "",
-        "| answers: kind | holds gold (tune / check) | refused | other-place quotes per answer |",
-        "|---|---:|---:|---:|",
+        "| answers: kind | holds gold (tune / check) | refused | other-place quotes per answer "
+        "| shown 较高 | 较高 holding gold |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for kind in answers["all"]:
         cells = []
-        for metric in ("abstained" if kind == "negative" else "holds_gold", "refused", "other_place_quotes"):
+        for metric in ("abstained" if kind == "negative" else "holds_gold", "refused", "other_place_quotes", "high"):
             values = [answers[h].get(kind, {}).get(metric) for h in ("tune", "check")]
             cells.append(" / ".join("–" if v is None else f"{v:.3f}" for v in values))
+        cells.append(" / ".join(_high_precision(answers[h].get(kind, {})) for h in ("tune", "check")))
         label = "negative (abstained)" if kind == "negative" else kind
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+def _high_precision(figures: dict) -> str:
+    """Of the answers shown at 较高, the share holding the gold ("–" when none was, or for negatives)."""
+    if not figures.get("high") or "high_holds_gold" not in figures:
+        return "–"
+    return f"{figures['high_holds_gold'] / figures['high']:.3f}"
 
 
 def table(corpus: str, reports: dict, k: int) -> list[str]:

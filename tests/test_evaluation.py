@@ -115,3 +115,23 @@ def test_cmrc2018_negatives_name_words_its_passages_lack():
     assert {half_of(i) for i in items} == {"tune", "check"}
     for item in items:
         assert not any(word in corpus for word in item["absent"]), item["question"]
+
+
+def test_answers_are_measured_per_kind_with_how_far_high_confidence_holds(seed_kb, embedder):
+    from qa.answer.answerer import Answerer
+    from qa.app.measure import measure_answers
+    from qa.search.hybrid import HybridRetriever
+    from qa.settings import Settings
+
+    answerer = Answerer(HybridRetriever(seed_kb, embedder), Settings())
+    gold = [{"doc": "004_bb169abb74cc64f6.txt", "contains": "5岗20级"}]
+    questions = [
+        {"question": "蓼皋街道社区工作者实行什么薪酬增长机制？", "gold": gold, "kind": "fact", "half": "tune"},
+        {"question": "如何防治小麦条锈病？", "gold": [], "kind": "negative", "half": "check"},
+    ]
+    figures = measure_answers(answerer, questions)
+    fact, negative = figures["tune"]["fact"], figures["check"]["negative"]
+    assert fact["holds_gold"] == 1.0 and fact["refused"] == 0.0
+    assert fact["high_holds_gold"] == fact["high"]  # an answer holding the gold: 较高 or not, it holds
+    assert negative["abstained"] == 1.0 and negative["high"] == 0.0
+    assert figures["all"]["fact"]["n"] == 1 and "holds_gold" not in negative

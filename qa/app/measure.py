@@ -64,7 +64,9 @@ def measure(answerer: Answerer, questions: list[dict], k: int = 10, compare: boo
 
 def measure_answers(answerer: Answerer, questions: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
     """Per half and kind: answers holding the gold text, negatives abstained, answerable questions refused,
-    and citations from another place inside an answer to a question about one place (should be 0)."""
+    citations from another place inside an answer to a question about one place (should be 0), and how
+    often an answer is shown at 可信度 较高 (``high``; ``high_holds_gold``:较高 and holding the gold, so that
+    high_holds_gold / high says how far 较高 can be trusted)."""
     rows: dict[str, dict[str, list[dict[str, float]]]] = {"all": {}, **{h: {} for h in HALVES}}
     for item in questions:
         answer = answerer.ask(item["question"], item.get("history") or [])
@@ -80,6 +82,9 @@ def measure_answers(answerer: Answerer, questions: list[dict]) -> dict[str, dict
         else:
             row = {"abstained": float(answer.abstained)}
         row["other_place_quotes"] = float(len(elsewhere))
+        row["high"] = float(answer.confidence == "high")
+        if item["gold"]:
+            row["high_holds_gold"] = row["high"] * row["holds_gold"]
         for group in ("all", half_of(item)):
             rows[group].setdefault(item.get("kind", "fact"), []).append(row)
     return {group: {kind: summarise(items) for kind, items in kinds.items()} for group, kinds in rows.items() if kinds}
