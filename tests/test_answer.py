@@ -372,3 +372,21 @@ def test_official_variants_are_read_one_a_line_and_a_failing_rewrite_costs_nothi
         server.status = 500  # every request fails: the rewording is skipped, the answer falls back
         answer = _llm_answerer(seed_kb, embedder, server).ask("思南县完成了多少支驻村工作队选派？")
     assert answer.mode == "extractive" and not answer.abstained and "301支" in answer.text
+
+
+def test_coverage_is_the_share_of_the_questions_words_the_passages_hold():
+    from qa.search.confidence import coverage
+
+    idf = {"驻村": 3.0, "工作队": 1.0}
+    assert coverage(idf, ["思南县选派驻村工作队"]) == 1.0
+    assert coverage(idf, ["驻村干部", "工作组"]) == 0.75  # the passages together
+    assert coverage({}, ["任何文字"]) == 0.0
+
+
+@pytest.mark.slow
+def test_high_confidence_needs_cited_passages_that_cover_the_question(real_seed_kb, real_embedder):
+    answerer = Answerer(HybridRetriever(real_seed_kb, real_embedder), Settings())
+    assert answerer.ask("思南县完成了多少支驻村工作队选派？").confidence == "high"
+    # everyday wording the passages barely share: quoted, but not at 较高
+    answer = answerer.ask("怎样让群众一眼看出哪家住着党员")
+    assert not answer.abstained and answer.confidence == "low"

@@ -39,8 +39,9 @@ from qa.errors import LLMError
 from qa.index import catalog
 from qa.ingest.places import divisions_named, named_places, short_name
 from qa.model import Answer, AnswerSentence, Filters, Hit
+from qa.search.confidence import CONFIDENT_COVERAGE, coverage, question_words
 from qa.search.hybrid import HybridRetriever, SearchResult
-from qa.search.query import wants_other_places
+from qa.search.query import normalise_query, wants_other_places
 from qa.settings import Settings
 from qa.text import place_words
 
@@ -125,7 +126,7 @@ class Answerer:
         quotes = choose_quotes(standalone, hits, self.retriever.embedder)
         lines = compose(standalone, quotes, hits)
         answer = self._build(question, standalone, lines, hits, "extractive", {q.hit + 1: q for q in quotes})
-        answer.notice, answer.confidence = notice, _confidence(answer, result.confident)
+        answer.notice, answer.confidence = notice, _confidence(answer, result.confident and self._covered(answer))
         yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
 
@@ -141,7 +142,7 @@ class Answerer:
             if new:
                 yield AnswerEvent("delta", new)
         answer = self._from_llm(question, standalone, text, hits)
-        answer.confidence = _confidence(answer, confident)
+        answer.confidence = _confidence(answer, confident and self._covered(answer))
         if answer.text.startswith(shown.shown):
             rest = answer.text[len(shown.shown) :]
             if rest:
@@ -171,6 +172,12 @@ class Answerer:
         if variants:
             return self.retriever.retrieve_variants(standalone, variants, k, scope), place, failure
         return self.retriever.retrieve(standalone, k, scope), place, failure
+
+    def _covered(self, answer: Answer) -> bool:
+        """Whether the passages the answer cites hold enough of its question's words for 可信度 较高."""
+        idf = self.retriever.kb.idf(question_words(normalise_query(answer.standalone_question)))
+        texts = [f"{c.title}{''.join(c.section)}{c.passage}" for c in answer.citations]
+        return coverage(idf, texts) >= CONFIDENT_COVERAGE
 
     def place_not_in_corpus(self, question: str) -> str | None:
         """A county, city or province the question asks about that no passage mentions (黑龙江抚远市 in a
