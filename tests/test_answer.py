@@ -82,6 +82,13 @@ def test_follow_up_question_keeps_the_topic(extractive):
     assert answer.standalone_question == "思南县按什么比例配足村党组织书记后备人选？"
     assert rewrite_followup("那积分超市呢？", "思南县怎样培育村级骨干？", {"思南县"}) == "思南县积分超市"
     assert rewrite_followup("开平市呢", "怎样培育村级骨干？", {"开平市"}) == "开平市怎样培育村级骨干？"
+    # "X的Y" takes the place of the previous question's "A的B"
+    assert rewrite_followup("那大悟县的茶园呢？", "百色的芒果种了多大面积？", set()) == "大悟县的茶园种了多大面积？"
+    # a whole question of its own about another place is not bent back into the previous one
+    asked = rewrite_followup("那许家冲村是怎么团结群众的？", "古灶村的重大事项怎么决策？", set())
+    assert asked == "许家冲村是怎么团结群众的？"
+    # "这个村" points back; it names no place to put in
+    assert rewrite_followup("这个村有多少户？", "思南县怎样培育村级骨干？", {"思南县"}) == "思南县这个村有多少户"
 
 
 # ------------------------------------------------------------------ verification

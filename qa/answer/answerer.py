@@ -43,7 +43,7 @@ from qa.search.confidence import CONFIDENT_COVERAGE, coverage, question_words
 from qa.search.hybrid import HybridRetriever, SearchResult
 from qa.search.query import normalise_query, wants_other_places
 from qa.settings import Settings
-from qa.text import place_words
+from qa.text import place_words, words
 
 ABSTAIN_TEXT = f"{NO_ANSWER}。知识库中没有直接回答这个问题的材料；下面是最接近的段落，仅供参考（可能相关）。"
 PLACE_ABSTAIN_TEXT = (
@@ -296,14 +296,26 @@ def is_followup(question: str) -> bool:
     return bool(_FOLLOWUP_CUE.search(question.strip())) or len(question.strip()) <= 6
 
 
+_ASKS = re.compile(r"什么|怎么|怎样|如何|多少|几|哪|谁|吗|是否|为什么|为何")
+_REFERS_BACK = re.compile(r"[它其该这]")
+
+
 def rewrite_followup(question: str, previous: str, places: set[str]) -> str:
     """Put the new question's place (or topic) into the previous question.
 
     "那开平市呢？" after "思南县怎样培育村级骨干？" → "开平市怎样培育村级骨干？";
-    "那积分超市呢？" after "思南县怎样培育村级骨干？" → "思南县积分超市".
+    "那积分超市呢？" after "思南县怎样培育村级骨干？" → "思南县积分超市";
+    "那大悟县的茶园呢？" after "百色的芒果种了多大面积？" → "大悟县的茶园种了多大面积？";
+    "那许家冲村是怎么团结群众的？" asks a whole question of its own: it stands as it is.
     """
     new_places = _places_in(question, places, shaped=True)
     old_places = _places_in(previous, places, shaped=True)
+    own = _FOLLOWUP_LEAD.sub("", question.strip())
+    if new_places and _ASKS.search(own.replace(new_places[0], "")) and not _REFERS_BACK.search(own):
+        return own
+    topic = _FOLLOWUP_STRIP.sub("", question.strip())
+    if new_places and "的" in topic and (subject := _subject(previous)):
+        return topic + previous[len(subject) :]  # "X的Y" takes the place of the previous "A的B"
     if new_places:
         if old_places:
             rewritten = previous.replace(old_places[0], new_places[0], 1)
@@ -311,8 +323,17 @@ def rewrite_followup(question: str, previous: str, places: set[str]) -> str:
                 rewritten = rewritten.replace(extra, "")
             return rewritten
         return f"{new_places[0]}{previous}"
-    topic = _FOLLOWUP_STRIP.sub("", question.strip())
     return f"{''.join(old_places[:1])}{topic}" if topic else previous
+
+
+def _subject(question: str) -> str | None:
+    """The "A的B" a question opens with ("百色的芒果种了多大面积？" → 百色的芒果), if it opens with one."""
+    found = words(question)
+    if "的" not in found[:4]:
+        return None
+    at = found.index("的")
+    subject = "".join(found[: at + 2])
+    return subject if question.startswith(subject) and at + 1 < len(found) else None
 
 
 def _places_in(text: str, places: set[str], shaped: bool = False) -> list[str]:

@@ -46,9 +46,14 @@ def extract_place(lead: str, kicker: str | None = None) -> str | None:
     return _most_specific(first)
 
 
+# "这个村", "哪个社区", "每个乡镇": shaped like a place, naming none
+_POINTING = re.compile(r"^(?:这|那|哪|每|各|某|本|该|全|我|你|他|她|别的|其他|一)个?")
+
+
 def named_places(text: str) -> list[str]:
     """The most specific place of each place-name chain in the text ("九龙镇", "十八洞村"), in order."""
-    return [name for m in _CHAIN.finditer(text) if m.group(0) and (name := _most_specific(m))]
+    chains = (_most_specific(m) for m in _CHAIN.finditer(text) if m.group(0))
+    return [name for name in chains if name and not _POINTING.match(name)]
 
 
 def _names(m: re.Match[str]) -> list[str]:
