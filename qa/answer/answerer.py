@@ -181,7 +181,7 @@ class Answerer:
 
     def place_not_in_corpus(self, question: str) -> str | None:
         """A county, city or province the question asks about that no passage mentions (黑龙江抚远市 in a
-        corpus without 抚远), or another place name jieba knows (鄱阳湖, 西湖): the answer is that the
+        corpus without 抚远), or a lake or mountain jieba knows by name (鄱阳湖, 珠穆朗玛峰): the answer is that the
         reports say nothing about it, not another place's quotes. Requests for similar practice elsewhere
         are exempt: there the place is the user's own. Beside the division table, the names of lakes and
         mountains took CMRC's tuning-half negatives abstained 0.50 → 0.75 and refused no answerable question

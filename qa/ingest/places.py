@@ -46,8 +46,8 @@ def extract_place(lead: str, kicker: str | None = None) -> str | None:
     return _most_specific(first)
 
 
-# "这个村", "哪个社区", "每个乡镇": shaped like a place, naming none
-_POINTING = re.compile(r"^(?:这|那|哪|每|各|某|本|该|全|我|你|他|她|别的|其他|一)个?")
+# "这个村", "哪个社区", "每个乡镇", "几个村": shaped like a place, naming none (全椒县 and 本溪市 do)
+_POINTING = re.compile(r"^(?:这|那|哪|每|各|某|该|几|两|[一二三四五六七八九十]+)个|^(?:别的|其他|其它)")
 
 
 def named_places(text: str) -> list[str]:
