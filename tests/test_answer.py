@@ -306,6 +306,16 @@ def test_the_best_sentence_is_quoted_with_the_one_after_it(embedder):
     assert quote.text([hit]).endswith("村民的心慢慢聚到了一起。")
 
 
+def test_a_sentence_pointing_back_is_quoted_with_what_it_points_to(embedder):
+    from qa.answer.extractive import choose_quotes
+    from qa.model import Hit
+
+    text = "3268.7万人！这是截至今年9月底，我国脱贫劳动力的务工规模，已经超额完成年度目标。"
+    hit = Hit(1, "a.txt", "乡村振兴迈出坚实步伐", None, ["乡村振兴迈出坚实步伐"], text, 0, len(text), 1.0)
+    [quote] = choose_quotes("截至9月底我国脱贫劳动力的务工规模有多大？", [hit], embedder)
+    assert quote.text([hit]).startswith("3268.7万人！这是截至今年9月底")
+
+
 def test_quoted_practice_names_are_answered_from_the_passages_that_name_them(extractive):
     for question, term in (("“2+1”是怎么做的？", "2+1"), ("“四议两公开”是怎么做的？", "四议两公开")):
         answer = extractive.ask(question)

@@ -40,6 +40,7 @@ _ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内�
 _ASKS_HOW = re.compile(r"(?:怎样|怎么|如何)(?!样)|做法|举措|措施|办法")
 HOW_HEADING = 0.3  # at most this much for a passage whose section heading shares the question's words
 LEAD_PENALTY = 0.25  # taken from the opening paragraph of an article when the question asks how
+_POINTS_BACK = re.compile(r"^(?:这|此)")
 _HAS_NUMBER = re.compile(r"\d")
 _HAS_LIST = re.compile(r"、|一是|二是|；")
 _HAS_DEFINITION = re.compile(r"即|是指|就是|包括|“[^”]+”")
@@ -85,8 +86,18 @@ def choose_quotes(question: str, hits: list[Hit], embedder: Embedder) -> list[Qu
             break
         if not _repeats(c.text(hits), [q.text(hits) for q in chosen]):
             chosen.append(c)
-    chosen = [_with_next_if_heading(q, hits) for q in chosen]
+    chosen = [_with_previous_if_pointing(_with_next_if_heading(q, hits), hits) for q in chosen]
     return [_with_next_sentence(chosen[0], hits, chosen[1:]), *chosen[1:]]
+
+
+def _with_previous_if_pointing(quote: Quote, hits: list[Hit]) -> Quote:
+    """A sentence that opens by pointing back ("这是截至今年9月底…的务工规模") is quoted with the sentence it
+    points to ("3268.7万人！"): alone it names neither the figure nor the thing."""
+    text = hits[quote.hit].text
+    if not _POINTS_BACK.match(text[quote.start : quote.end]):
+        return quote
+    before = [s for s in sentence_spans(text, min_chars=1) if s[1] <= quote.start]
+    return Quote(quote.hit, before[-1][0], quote.end, quote.score) if before else quote
 
 
 def _with_next_sentence(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote:
