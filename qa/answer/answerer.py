@@ -188,9 +188,8 @@ class Answerer:
         of any development set."""
         if wants_other_places(question):
             return None
-        names = [(name, short_name(name)) for name in divisions_named(question)]
-        for name, short in [*names, *((word, word) for word in place_words(question))]:
-            if not catalog.mentions(self.retriever.kb.conn, short):
+        for name in [*divisions_named(question), *place_words(question)]:
+            if not catalog.mentions(self.retriever.kb.conn, short_name(name)):  # 鄱阳湖 is its own short name
                 return name
         return None
 
