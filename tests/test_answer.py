@@ -316,6 +316,37 @@ def test_a_sentence_pointing_back_is_quoted_with_what_it_points_to(embedder):
     assert quote.text([hit]).startswith("3268.7万人！这是截至今年9月底")
 
 
+def test_a_quoted_question_is_read_on_to_its_answer(embedder):
+    """News asks a question only to answer it in the next sentence: the quote does not stop at the question."""
+    from qa.answer.extractive import choose_quotes
+    from qa.model import Hit
+
+    text = (
+        "许家冲村由三个移民村合并而成，人员构成复杂，过去村两委开展工作困难重重。"
+        "如何让来自不同地域的移民心往一处想、劲往一处使？"
+        "村党支部把党的政策编成“渔鼓调”，唱到田间地头，村民的心慢慢聚到了一起。"
+        "如今村里办起了民宿。"
+    )
+    hit = Hit(1, "a.txt", "许家冲村", "许家冲村", ["许家冲村"], text, 0, len(text), 1.0)
+    [quote] = choose_quotes("几个村合并以后人心不齐，村两委工作难开展怎么办？", [hit], embedder)
+    assert quote.text([hit]).startswith("许家冲村由三个移民村合并而成")
+    assert quote.text([hit]).endswith("村民的心慢慢聚到了一起。")
+
+
+def test_a_sentence_holding_the_term_the_user_quoted_is_preferred(embedder):
+    from qa.answer.extractive import choose_quotes
+    from qa.model import Hit
+
+    opening = "她用真情和实干，把曾经的“烂泥洼”社区变成了居民心中的“花园”社区。"
+    other = "当时的社区环境老旧散、杂乱差，各类矛盾突出，社区书记给自己定了目标，要把社区建成花园。"
+    hits = [
+        Hit(1, "a.txt", "长山路社区", "长山路社区", ["长山路社区"], opening, 0, len(opening), 1.0),
+        Hit(2, "a.txt", "长山路社区", "长山路社区", ["长山路社区", "从头做起"], other, 40, 40 + len(other), 0.9),
+    ]
+    quotes = choose_quotes("老旧小区脏乱差，一个社区书记是怎么把“烂泥洼”变成花园的？", hits, embedder)
+    assert quotes[0].text(hits) == opening
+
+
 def test_quoted_practice_names_are_answered_from_the_passages_that_name_them(extractive):
     for question, term in (("“2+1”是怎么做的？", "2+1"), ("“四议两公开”是怎么做的？", "四议两公开")):
         answer = extractive.ask(question)
