@@ -9,7 +9,7 @@ import pytest
 from qa.ingest.clean import GAP, clean_lines
 from qa.ingest.pipeline import parse_file, parse_text
 from qa.ingest.structure import HEADING_CN
-from qa.settings import Settings
+from qa.settings import ChunkingSettings, Settings
 
 from .conftest import SEEDS
 
@@ -198,3 +198,18 @@ def test_a_short_paragraph_that_ends_a_sentence_is_text_not_a_heading():
     assert "50多户人家开了民宿" in passages
     assert not any("50多户" in heading for c in article.chunks for heading in c.section)
     assert "聚焦产业发展" in [c.section[-1] for c in article.chunks]  # an own-line heading still is one
+
+
+def test_a_paragraph_without_an_opening_phrase_is_not_filed_under_the_one_before():
+    """In a report without headings each paragraph's opening phrase names it; a paragraph opening with a
+    long clause has no name of its own, and the previous paragraph's would mislabel it and lend it words."""
+    text = (
+        "甘肃积石山：肖红坪村年味浓\n"
+        "积石山6.2级地震发生后，甘肃省积石山县的58000多名受灾群众搬进了活动板房。\n"
+        "肖红坪村是这次地震的重灾村之一，全村569户村民目前有379户1800多人住在集中安置点。\n"
+        "孩子们的舞蹈整齐划一、年轻人的表演活力四射、老人们唱的秧歌小调有滋有味，彩排节目逐一登场。\n"
+    )
+    [article] = parse_text(text, ChunkingSettings(min_chars=20))
+    sections = {c.text[:6]: c.section[1:] for c in article.chunks}
+    assert sections["肖红坪村是这"] == ["肖红坪村是这次地震的重灾村之一"]
+    assert sections["孩子们的舞蹈"] == []

@@ -59,6 +59,8 @@ def _units(article: ArticleDraft) -> list[_Unit]:
         heading, style = block.heading, block.style
         if not has_headings and block.kind == "paragraph" and idx > 0:
             heading, style = _lead_clause(block.text), "clause"
+            if heading is None:  # its own paragraph, not under the opening clause of the one before
+                stack = []
         if heading:
             level = levels.setdefault(style or "line", len(levels) + 1)
             if level == 1:
