@@ -40,6 +40,30 @@ def test_dense_score_is_the_mean_of_chunk_and_best_sentence_cosine(seed_kb, embe
     assert top.dense_score == pytest.approx((chunk_cosine + best_sentence) / 2, abs=2e-3)
 
 
+@pytest.mark.parametrize(
+    ("query", "dense_weight"),
+    [
+        ("积分超市怎么兑换？", 0.5),
+        ("我镇计划建立积分超市，村民参与志愿服务、环境整治可以获得积分兑换生活用品，请提供类似的经验材料。", 0.25),
+    ],
+    ids=["question", "draft paragraph"],
+)
+def test_a_draft_paragraph_leans_on_its_words_more_than_on_its_vector(seed_kb, embedder, query, dense_weight):
+    """Fused score = 1/(k+BM25 rank+1) + w/(k+dense rank+1); w drops to 0.25 for a query as long as a paragraph."""
+    from qa.search.hybrid import RRF_K, _tied_ranks
+
+    retriever = HybridRetriever(seed_kb, embedder)
+    cleaned = normalise_query(query)
+    lexical = retriever._lexical(cleaned, None)
+    dense = retriever._dense(cleaned, None, [c for c, _ in lexical])
+    lexical_rank, dense_rank = dict(_tied_ranks(lexical)), dict(_tied_ranks(dense))
+    for hit in retriever.search(query, k=5):
+        expected = dense_weight / (RRF_K + dense_rank[hit.chunk_id] + 1)
+        if hit.chunk_id in lexical_rank:
+            expected += 1 / (RRF_K + lexical_rank[hit.chunk_id] + 1)
+        assert hit.score == pytest.approx(expected)
+
+
 def test_every_chunk_has_its_sentences_indexed(seed_kb):
     sentence_owners = seed_kb.vectors.sentence_chunk_ids()
     assert (np.diff(sentence_owners) >= 0).all()  # grouped by chunk, ids ascending
