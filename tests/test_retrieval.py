@@ -198,6 +198,25 @@ def test_character_pairs_find_names_jieba_splits_differently(tmp_path, settings,
     assert top.doc == "坦洋村.txt"
 
 
+def test_a_question_pinned_to_a_year_is_not_answered_first_from_another_years_report(tmp_path, settings, embedder):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(
+        "2026年中央一号文件发布\n刚刚发布的2026年中央一号文件要求守住底线，中央一号文件对底线作出部署，守住底线。",
+        encoding="utf-8",
+    )
+    (folder / "b.txt").write_text(
+        "2022年重点工作意见发布\n《意见》指出，2022年要牢牢守住保障国家粮食安全和不发生规模性返贫两条底线。",
+        encoding="utf-8",
+    )
+    (folder / "c.txt").write_text("乡村振兴解读\n推进乡村全面振兴，守住底线。", encoding="utf-8")
+    ingest_paths([folder], tmp_path / "kb", settings, embedder)
+    retriever = HybridRetriever(KnowledgeBase(tmp_path / "kb"), embedder)
+    hits = retriever.search("2022年中央一号文件要求守住哪两条底线？", k=3)
+    # the report on another year comes last, after one that names no year at all
+    assert [h.doc for h in hits] == ["b.txt", "c.txt", "a.txt"]
+
+
 def test_relevance_does_not_grow_with_the_corpus_and_quoted_terms_must_be_found(seed_kb, embedder):
     retriever = HybridRetriever(seed_kb, embedder)
     answerable = retriever.retrieve("思南县完成了多少支驻村工作队选派？")

@@ -54,6 +54,8 @@ VARIANT_WEIGHT = 0.5
 # Weight of the ranking of passages that contain a quoted term verbatim.
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 QUOTED_WEIGHT = 0.5
+ASKED_YEAR = re.compile(r"((?:19|20)\d\d)年")
+_ANY_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass
@@ -127,6 +129,8 @@ class HybridRetriever:
         hits.sort(key=lambda h: (-round(h.score, 9), h.doc, h.start))
         if self.reranker is not None and hits:
             hits = self._rerank(cleaned, hits)
+        if years := set(ASKED_YEAR.findall(query)):
+            hits = _asked_year_first(hits, years)
         hits = _drop_near_duplicates(hits, limit=3 * k)
         if is_survey(query):
             hits = _spread_over_articles(hits, PER_ARTICLE_CAP)
@@ -208,6 +212,19 @@ class HybridRetriever:
     def fetch(self, chunk_ids: list[int]) -> list[Hit]:
         """Hits for chunk ids, in the given order."""
         return catalog.hits(self.kb.conn, chunk_ids)
+
+
+def _asked_year_first(hits: list[Hit], years: set[str]) -> list[Hit]:
+    """Passages that speak of another year and not of the one asked after the rest, order kept otherwise:
+    "2022年中央一号文件…" is not answered first from a report on 2026年's. Passages naming no year stay
+    where they are (most report the year only once, in their article's opening). cctv_rural tuning-half
+    facts 0.862 → 0.868, CMRC 0.954/0.943 → 0.955/0.944; no half of any corpus fell."""
+
+    def elsewhere(hit: Hit) -> bool:
+        text = f"{hit.title}{''.join(hit.section)}{hit.text}"
+        return not any(year in text for year in years) and _ANY_YEAR.search(text) is not None
+
+    return sorted(hits, key=elsewhere)
 
 
 def _shingles(text: str, n: int = 4) -> set[str]:
