@@ -171,6 +171,9 @@ def test_thesaurus_adds_official_terms_for_everyday_words():
     assert {"后备", "人选"} <= set(expand("怎样给村里物色接班人"))
     assert "非公" in expand("私营企业党建谁来抓") and "私营" not in expand("私营企业党建谁来抓")
     assert expand("四议两公开") == []
+    # news wording of everyday life: 快递 → 物流, 网上 → 电商; a word inside another (树立) brings nothing
+    assert {"物流", "电商"} <= set(expand("村里人在网上买东西，快递要跑多远去拿？"))
+    assert expand("树立典型") == []
 
 
 def test_everyday_wording_finds_the_official_passage(seed_kb, embedder):
