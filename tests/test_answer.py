@@ -333,6 +333,22 @@ def test_a_quoted_question_is_read_on_to_its_answer(embedder):
     assert quote.text([hit]).endswith("村民的心慢慢聚到了一起。")
 
 
+def test_no_sentence_is_quoted_twice(embedder):
+    """A short heading sentence is read on into the sentence after it; when that one is quoted already,
+    the two quotes become one instead of saying it twice."""
+    from qa.answer.extractive import choose_quotes
+    from qa.model import Hit
+
+    text = (
+        "二是破解老年人吃饭难题。推动干部下沉、党员带头，办起长者食堂，农村老年人吃饭难得到解决。开展移风易俗专项治理。"
+    )
+    hit = Hit(1, "a.txt", "某县经验", "某县", ["某县经验"], text, 0, len(text), 1.0)
+    quotes = choose_quotes("农村老年人吃饭难怎么解决", [hit], embedder)
+    spans = sorted((q.start, q.end) for q in quotes)
+    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+    assert quotes[0].text([hit]).startswith("二是破解老年人吃饭难题。推动干部下沉")
+
+
 def test_a_sentence_holding_the_term_the_user_quoted_is_preferred(embedder):
     from qa.answer.extractive import choose_quotes
     from qa.model import Hit

@@ -93,7 +93,20 @@ def choose_quotes(question: str, hits: list[Hit], embedder: Embedder) -> list[Qu
             chosen.append(c)
     chosen = [_with_previous_if_pointing(_with_next_if_heading(q, hits), hits) for q in chosen]
     chosen[0] = _read_on(chosen[0], hits, chosen[1:])
-    return [_answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)]
+    return _merged([_answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])
+
+
+def _merged(quotes: list[Quote]) -> list[Quote]:
+    """Quotes of one passage that came to overlap (a heading sentence read on into a sentence quoted already)
+    become one quote, where the first of them stood: the answer never says the same sentence twice."""
+    kept: list[Quote] = []
+    for q in quotes:
+        same = next((k for k in kept if k.hit == q.hit and k.start < q.end and q.start < k.end), None)
+        if same is None:
+            kept.append(q)
+        else:
+            same.start, same.end = min(same.start, q.start), max(same.end, q.end)
+    return kept
 
 
 def _with_previous_if_pointing(quote: Quote, hits: list[Hit]) -> Quote:
@@ -155,7 +168,7 @@ def _per_place(ranked: list[Quote], hits: list[Hit]) -> list[Quote]:
             group = by_place[place] = []
         if len(group) < PER_PLACE and not _repeats(c.text(hits), [q.text(hits) for q in group]):
             group.append(c)
-    return [_with_next_if_heading(q, hits) for group in by_place.values() for q in group]
+    return _merged([_with_next_if_heading(q, hits) for group in by_place.values() for q in group])
 
 
 def place_label(hit: Hit) -> str:
