@@ -381,6 +381,36 @@ def test_a_question_naming_a_place_is_answered_from_that_place_only(extractive):
         assert {c.place for c in follow_up.citations} == {"万山区"}
 
 
+def test_a_round_up_answers_a_place_with_the_sentences_about_that_place(tmp_path, settings, embedder):
+    """A national round-up names several villages in one passage; asked about one of them, the answer
+    quotes what it says of that one (and the sentence after), not its neighbours in the passage."""
+    from qa.index.knowledge_base import KnowledgeBase
+    from qa.ingest.pipeline import ingest_paths
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "round-up.txt").write_text(
+        "绘就乡村全面振兴壮美画卷\n"
+        "江西赣州潭头村的富硒蔬菜基地迎来丰收，村民们把新鲜蔬菜打包后卖农产品到大湾区。"
+        "在甘肃庆阳庄子峁村，致富带头人带领乡亲们做短视频和直播卖农产品。"
+        "在黑龙江五常市振兴村，村支书请来直播团队开启五常大米销售专场。"
+        "这个村的大米一上架就卖空了。"
+        "各地农产品销售渠道越来越宽。",
+        encoding="utf-8",
+    )
+    (folder / "village.txt").write_text(
+        "河北：骆驼湾村的新日子\n骆驼湾村发展食用菌产业，村民通过电商平台卖农产品，收入逐年提高。",
+        encoding="utf-8",
+    )
+    ingest_paths([folder], tmp_path / "kb", settings, embedder)
+    answerer = Answerer(HybridRetriever(KnowledgeBase(tmp_path / "kb"), embedder), Settings())
+    answer = answerer.ask("那振兴村呢？", history=["骆驼湾村怎么卖农产品？"])
+    assert not answer.abstained and answer.citations
+    quoted = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert any("振兴村" in line for line in quoted)
+    assert not any("潭头村" in line or "庄子峁村" in line for line in quoted)
+
+
 def test_a_place_with_nothing_on_the_question_says_so(extractive):
     answer = extractive.ask("万山区“2+1”导师帮带是怎么做的？")
     assert answer.abstained and "资料中没有万山区的相关内容" in answer.text

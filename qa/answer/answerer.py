@@ -123,7 +123,7 @@ class Answerer:
             except LLMError as exc:
                 notice = f"{exc}。本次改用摘录模式回答。"
                 yield AnswerEvent("reset", notice)
-        quotes = choose_quotes(standalone, hits, self.retriever.embedder)
+        quotes = choose_quotes(standalone, hits, self.retriever.embedder, _names_of(place))
         lines = compose(standalone, quotes, hits)
         answer = self._build(question, standalone, lines, hits, "extractive", {q.hit + 1: q for q in quotes})
         answer.notice, answer.confidence = notice, _confidence(answer, result.confident and self._covered(answer))
@@ -346,6 +346,15 @@ def _places_in(text: str, places: set[str], shaped: bool = False) -> list[str]:
         if at >= 0 and not any(s <= at < s + len(p) for s, p in found):
             found.append((at, place))
     return [p for _, p in sorted(found)]
+
+
+def _names_of(place: str | None) -> tuple[str, ...]:
+    """How a sentence may name the place: in full, and a county or city by its short form (思南 for 思南县);
+    a village's or town's short form is too often a word of its own (振兴 of 振兴村)."""
+    if not place:
+        return ()
+    short = short_name(place)
+    return (place, short) if short != place and place[-1] in "省市县区旗州" else (place,)
 
 
 def known_places(retriever: HybridRetriever) -> set[str]:

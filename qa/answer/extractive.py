@@ -64,9 +64,12 @@ class Quote:
         return hits[self.hit].text[self.start : self.end]
 
 
-def choose_quotes(question: str, hits: list[Hit], embedder: Embedder) -> list[Quote]:
-    """The sentences to quote, in reading order of the answer."""
+def choose_quotes(question: str, hits: list[Hit], embedder: Embedder, place_names: tuple[str, ...] = ()) -> list[Quote]:
+    """The sentences to quote, in reading order of the answer. ``place_names``: the place the question is
+    scoped to (with its short form), when it is; see _about_place."""
     candidates = [Quote(i, s, e, 0.0) for i, hit in enumerate(hits) for s, e in sentence_spans(hit.text)]
+    if place_names:
+        candidates = _about_place(candidates, hits, place_names)
     if not candidates:
         return []
     texts = [c.text(hits) for c in candidates]
@@ -94,6 +97,25 @@ def choose_quotes(question: str, hits: list[Hit], embedder: Embedder) -> list[Qu
     chosen = [_with_previous_if_pointing(_with_next_if_heading(q, hits), hits) for q in chosen]
     chosen[0] = _read_on(chosen[0], hits, chosen[1:])
     return _merged([_answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])
+
+
+def _about_place(candidates: list[Quote], hits: list[Hit], names: tuple[str, ...]) -> list[Quote]:
+    """Sentences about the place asked: all of an article that is that place's, and from a round-up that
+    names several places (潭头村, 庄子峁村, 振兴村 in one passage) those naming it and the sentence after each
+    ("这个彝族村落的282户村民…" follows the one naming 悬崖村). If none does, all."""
+
+    def of_place(hit: Hit) -> bool:
+        own = f"{hit.place or ''}{hit.county or ''}{hit.city or ''}{hit.province or ''}{hit.title}"
+        return any(name in own for name in names)
+
+    own = {i for i, hit in enumerate(hits) if of_place(hit)}
+    kept, naming = [], False
+    for n, c in enumerate(candidates):
+        follows = naming and candidates[n - 1].hit == c.hit
+        naming = any(name in c.text(hits) for name in names)
+        if c.hit in own or naming or follows:
+            kept.append(c)
+    return kept or candidates
 
 
 def _merged(quotes: list[Quote]) -> list[Quote]:
