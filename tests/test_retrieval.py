@@ -212,11 +212,11 @@ def test_a_question_pinned_to_a_year_is_not_answered_first_from_another_years_re
         "2022年重点工作意见发布\n《意见》指出，2022年要牢牢守住保障国家粮食安全和不发生规模性返贫两条底线。",
         encoding="utf-8",
     )
-    (folder / "c.txt").write_text("乡村振兴解读\n推进乡村全面振兴，守住底线。", encoding="utf-8")
+    (folder / "c.txt").write_text("乡村振兴解读\n推进乡村全面振兴，12000多户守住底线。", encoding="utf-8")
     ingest_paths([folder], tmp_path / "kb", settings, embedder)
     retriever = HybridRetriever(KnowledgeBase(tmp_path / "kb"), embedder)
     hits = retriever.search("2022年中央一号文件要求守住哪两条底线？", k=3)
-    # the report on another year comes last, after one that names no year at all
+    # the report on another year comes last, after one that names no year at all (12000 is no year)
     assert [h.doc for h in hits] == ["b.txt", "c.txt", "a.txt"]
 
 
