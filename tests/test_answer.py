@@ -290,14 +290,21 @@ def test_how_question_answers_from_the_passage_that_describes_the_practice(extra
     assert "近年来,思南县紧扣乡村振兴发展主线" not in answer.text  # not the report's opening line
 
 
-def test_the_best_sentence_is_quoted_with_the_one_after_it(embedder):
-    """The sentence closest to the question often states the problem; what was done comes next."""
+@pytest.mark.parametrize(
+    "question_between",
+    ["", "如何让来自不同地域的移民心往一处想、劲往一处使？"],
+    ids=["read on", "a question in the text read on to its answer"],
+)
+def test_the_best_sentence_is_quoted_with_what_was_done_after_it(embedder, question_between):
+    """The sentence closest to the question often states the problem; what was done comes next, and news
+    that asks a question in between answers it in the sentence after: the quote does not stop at it."""
     from qa.answer.extractive import choose_quotes
     from qa.model import Hit
 
     text = (
         "许家冲村由三个移民村合并而成，人员构成复杂，过去村两委开展工作困难重重。"
-        "村党支部把党的政策编成“渔鼓调”，唱到田间地头，村民的心慢慢聚到了一起。"
+        + question_between
+        + "村党支部把党的政策编成“渔鼓调”，唱到田间地头，村民的心慢慢聚到了一起。"
         "如今村里办起了民宿。"
     )
     hit = Hit(1, "a.txt", "许家冲村", "许家冲村", ["许家冲村"], text, 0, len(text), 1.0)
@@ -314,23 +321,6 @@ def test_a_sentence_pointing_back_is_quoted_with_what_it_points_to(embedder):
     hit = Hit(1, "a.txt", "乡村振兴迈出坚实步伐", None, ["乡村振兴迈出坚实步伐"], text, 0, len(text), 1.0)
     [quote] = choose_quotes("截至9月底我国脱贫劳动力的务工规模有多大？", [hit], embedder)
     assert quote.text([hit]).startswith("3268.7万人！这是截至今年9月底")
-
-
-def test_a_quoted_question_is_read_on_to_its_answer(embedder):
-    """News asks a question only to answer it in the next sentence: the quote does not stop at the question."""
-    from qa.answer.extractive import choose_quotes
-    from qa.model import Hit
-
-    text = (
-        "许家冲村由三个移民村合并而成，人员构成复杂，过去村两委开展工作困难重重。"
-        "如何让来自不同地域的移民心往一处想、劲往一处使？"
-        "村党支部把党的政策编成“渔鼓调”，唱到田间地头，村民的心慢慢聚到了一起。"
-        "如今村里办起了民宿。"
-    )
-    hit = Hit(1, "a.txt", "许家冲村", "许家冲村", ["许家冲村"], text, 0, len(text), 1.0)
-    [quote] = choose_quotes("几个村合并以后人心不齐，村两委工作难开展怎么办？", [hit], embedder)
-    assert quote.text([hit]).startswith("许家冲村由三个移民村合并而成")
-    assert quote.text([hit]).endswith("村民的心慢慢聚到了一起。")
 
 
 def test_no_sentence_is_quoted_twice(embedder):
