@@ -11,7 +11,7 @@ from typing import Any
 
 CHUNK_KINDS = ("point", "paragraph", "caption")
 # Bumped when chunking or the indexed terms change: ingest then rebuilds the knowledge base from its files.
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 
 
 @dataclass

@@ -175,12 +175,15 @@ def test_narrative_openings_are_not_headings_and_column_tags_are_not_places():
         "【再访脱贫村 振兴气象新】强化人才支撑\n"
         "几十年来，赵亚夫走遍了茅山革命老区，常年做农技服务。2001年退休后，他又来到戴庄村。\n"
         "产业促进乡村发展。福建古田把零散的小菇棚改造成标准化菇棚。\n"
+        "庙荒村背靠太行山，红旗渠穿村而过。党的十八大以来，庙荒村基础设施不断完善，发展起乡村旅游。\n"
     )
     [article] = parse_text(text, Settings().chunking)
     assert article.place != "再访脱贫村"
     headings = [c.section[1:] for c in article.chunks]
     assert ["产业促进乡村发展"] in headings
     assert not any(h and h[0].startswith("几十年来") for h in headings)
+    # a sentence whose subject is a place describes it; headings name what was done
+    assert not any(h and h[-1].startswith("庙荒村") for h in headings)
 
 
 def test_a_short_paragraph_that_ends_a_sentence_is_text_not_a_heading():
