@@ -371,9 +371,9 @@ def test_a_question_naming_a_place_is_answered_from_that_place_only(extractive):
         assert {c.place for c in follow_up.citations} == {"万山区"}
 
 
-def test_a_round_up_answers_a_place_with_the_sentences_about_that_place(tmp_path, settings, embedder):
-    """A national round-up names several villages in one passage; asked about one of them, the answer
-    quotes what it says of that one (and the sentence after), not its neighbours in the passage."""
+@pytest.fixture
+def round_up_kb(tmp_path, settings, embedder):
+    """A national round-up naming three villages in one passage, and a report on another village."""
     from qa.index.knowledge_base import KnowledgeBase
     from qa.ingest.pipeline import ingest_paths
 
@@ -393,12 +393,41 @@ def test_a_round_up_answers_a_place_with_the_sentences_about_that_place(tmp_path
         encoding="utf-8",
     )
     ingest_paths([folder], tmp_path / "kb", settings, embedder)
-    answerer = Answerer(HybridRetriever(KnowledgeBase(tmp_path / "kb"), embedder), Settings())
+    kb = KnowledgeBase(tmp_path / "kb")
+    yield kb
+    kb.close()
+
+
+def test_a_round_up_answers_a_place_with_the_sentences_about_that_place(round_up_kb, embedder):
+    """A national round-up names several villages in one passage; asked about one of them, the answer
+    quotes what it says of that one (and the sentence after), not its neighbours in the passage."""
+    answerer = Answerer(HybridRetriever(round_up_kb, embedder), Settings())
     answer = answerer.ask("那振兴村呢？", history=["骆驼湾村怎么卖农产品？"])
     assert not answer.abstained and answer.citations
     quoted = [line for line in answer.text.splitlines() if line.startswith("- ")]
     assert any("振兴村" in line for line in quoted)
     assert not any("潭头村" in line or "庄子峁村" in line for line in quoted)
+
+
+def test_the_llm_reads_a_round_up_cut_to_the_place_asked(round_up_kb, embedder):
+    from qa.answer.llm import REWRITE_PROMPT
+
+    def reply(messages: list[dict]) -> str:
+        if messages[0]["content"] == REWRITE_PROMPT:
+            return "振兴村怎么卖农产品？"
+        if messages[0]["content"] == OFFICIAL_WORDING_PROMPT:
+            return ""
+        return "振兴村请来直播团队开启五常大米销售专场[1]。"
+
+    with FakeLLM() as server:
+        server.reply = reply
+        settings = _llm_settings(server)
+        answerer = Answerer(HybridRetriever(round_up_kb, embedder), settings, ChatClient(settings.llm))
+        answer = answerer.ask("那振兴村呢？", history=["骆驼湾村怎么卖农产品？"])
+    prompt = server.requests[-1]["messages"][-1]["content"]
+    assert "在黑龙江五常市振兴村" in prompt and "这个村的大米一上架就卖空了" in prompt
+    assert "富硒蔬菜" not in prompt and "庄子峁村" not in prompt  # the other villages' sentences stay out
+    assert answer.mode == "llm" and answer.citations and "振兴村" in answer.citations[0].passage
 
 
 def test_a_place_with_nothing_on_the_question_says_so(extractive):

@@ -25,7 +25,7 @@ from qa.answer.citations import (
     split_sentences,
     supporting_span,
 )
-from qa.answer.extractive import choose_quotes, compose
+from qa.answer.extractive import choose_quotes, compose, passages_about_place
 from qa.answer.llm import (
     OFFICIAL_WORDING_PROMPT,
     REWRITE_PROMPT,
@@ -118,7 +118,7 @@ class Answerer:
             notice = f"{failure}。本次改用摘录模式回答。"
         elif self.llm is not None:
             try:
-                yield from self._stream_llm(question, standalone, hits, result.confident)
+                yield from self._stream_llm(question, standalone, hits, result.confident, _names_of(place))
                 return
             except LLMError as exc:
                 notice = f"{exc}。本次改用摘录模式回答。"
@@ -130,13 +130,17 @@ class Answerer:
         yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
 
-    def _stream_llm(self, question: str, standalone: str, hits: list[Hit], confident: bool) -> Iterator[AnswerEvent]:
+    def _stream_llm(
+        self, question: str, standalone: str, hits: list[Hit], confident: bool, place_names: tuple[str, ...] = ()
+    ) -> Iterator[AnswerEvent]:
         """The LLM's answer, shown sentence by sentence as each is verified and numbered as the finished
-        answer numbers it; raises LLMError when the model fails (nothing shown is kept then)."""
+        answer numbers it; raises LLMError when the model fails (nothing shown is kept then).
+        ``place_names``: the place a question is scoped to; round-up passages reach the model cut to it."""
         passages = {n: Passage(h.text, h.title, h.place) for n, h in enumerate(hits, 1)}
         shown = VerifiedPrefix(passages, self.places)
         text = ""
-        for piece in self.llm.stream(SYSTEM_PROMPT, f"{passages_block(hits)}\n\n问题：{standalone}"):
+        prompt = f"{passages_block(passages_about_place(hits, place_names))}\n\n问题：{standalone}"
+        for piece in self.llm.stream(SYSTEM_PROMPT, prompt):
             text += piece
             new = shown.feed(text)
             if new:

@@ -10,7 +10,7 @@ something get one or two sentences per place, grouped under the place's name.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.embeddings import Embedder
 from qa.model import Hit
@@ -109,13 +109,28 @@ def _about_place(candidates: list[Quote], hits: list[Hit], names: tuple[str, ...
         return any(name in own for name in names)
 
     own = {i for i, hit in enumerate(hits) if of_place(hit)}
-    kept, naming = [], False
+    kept: list[Quote] = []
+    naming = False
     for n, c in enumerate(candidates):
         follows = naming and candidates[n - 1].hit == c.hit
         naming = any(name in c.text(hits) for name in names)
         if c.hit in own or naming or follows:
             kept.append(c)
     return kept or candidates
+
+
+def passages_about_place(hits: list[Hit], names: tuple[str, ...]) -> list[Hit]:
+    """The passages as the LLM reads them for a place-scoped question: a round-up passage cut to its
+    sentences about the place (see _about_place), one that says nothing of it reduced to a note, so the
+    model is not handed other places' practice to retell. Numbering and the rest are unchanged."""
+    if not names:
+        return hits
+    candidates = [Quote(i, s, e, 0.0) for i, hit in enumerate(hits) for s, e in sentence_spans(hit.text)]
+    kept = _about_place(candidates, hits, names)
+    if kept is candidates:
+        return hits
+    texts = ["".join(c.text(hits) for c in kept if c.hit == i) for i in range(len(hits))]
+    return [replace(hit, text=text or f"（本段未提及{names[0]}，从略）") for hit, text in zip(hits, texts, strict=True)]
 
 
 def _merged(quotes: list[Quote]) -> list[Quote]:
