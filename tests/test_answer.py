@@ -430,6 +430,25 @@ def test_the_llm_reads_a_round_up_cut_to_the_place_asked(round_up_kb, embedder):
     assert answer.mode == "llm" and answer.citations and "振兴村" in answer.citations[0].passage
 
 
+def test_passages_about_a_place_keep_its_own_and_cut_round_ups():
+    from qa.answer.extractive import passages_about_place
+    from qa.model import Hit
+
+    own_text = "振兴村种水稻。\n村里请来直播团队卖大米。"
+    round_up = "潭头村种蔬菜，卖到大湾区。五常市振兴村卖大米，办起直播专场。这个村的大米卖空了。庄子峁村做短视频。"
+    elsewhere = "庄子峁村的羊羔肉卖到了全国各地。"
+    hits = [
+        Hit(1, "a.txt", "振兴村的新日子", "振兴村", ["振兴村的新日子"], own_text, 0, len(own_text), 1.0),
+        Hit(2, "b.txt", "乡村全面振兴", "潭头村", ["乡村全面振兴"], round_up, 0, len(round_up), 0.9),
+        Hit(3, "b.txt", "乡村全面振兴", "潭头村", ["乡村全面振兴"], elsewhere, 90, 90 + len(elsewhere), 0.8),
+    ]
+    own, cut, note = passages_about_place(hits, ("振兴村",))
+    assert own is hits[0]  # the place's own passage as it stands, line break and all
+    assert cut.text == "五常市振兴村卖大米，办起直播专场。这个村的大米卖空了。"
+    assert note.text == "（本段未提及振兴村，从略）"
+    assert passages_about_place(hits, ()) == hits
+
+
 def test_a_place_with_nothing_on_the_question_says_so(extractive):
     answer = extractive.ask("万山区“2+1”导师帮带是怎么做的？")
     assert answer.abstained and "资料中没有万山区的相关内容" in answer.text

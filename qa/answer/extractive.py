@@ -129,8 +129,14 @@ def passages_about_place(hits: list[Hit], names: tuple[str, ...]) -> list[Hit]:
     kept = _about_place(candidates, hits, names)
     if kept is candidates:
         return hits
-    texts = ["".join(c.text(hits) for c in kept if c.hit == i) for i in range(len(hits))]
-    return [replace(hit, text=text or f"（本段未提及{names[0]}，从略）") for hit, text in zip(hits, texts, strict=True)]
+    cut = []
+    for i, hit in enumerate(hits):
+        mine = [c for c in kept if c.hit == i]
+        if len(mine) == sum(c.hit == i for c in candidates):
+            cut.append(hit)  # all of it is about the place: as it stands, line breaks and all
+        else:
+            cut.append(replace(hit, text="".join(c.text(hits) for c in mine) or f"（本段未提及{names[0]}，从略）"))
+    return cut
 
 
 def _merged(quotes: list[Quote]) -> list[Quote]:
