@@ -67,7 +67,7 @@ class Quote:
 def choose_quotes(question: str, hits: list[Hit], embedder: Embedder, place_names: tuple[str, ...] = ()) -> list[Quote]:
     """The sentences to quote, in reading order of the answer. ``place_names``: the place the question is
     scoped to (with its short form), when it is; see _about_place."""
-    candidates = [Quote(i, s, e, 0.0) for i, hit in enumerate(hits) for s, e in sentence_spans(hit.text)]
+    candidates = _sentences(hits)
     if place_names:
         candidates = _about_place(candidates, hits, place_names)
     if not candidates:
@@ -99,6 +99,11 @@ def choose_quotes(question: str, hits: list[Hit], embedder: Embedder, place_name
     return _merged([_answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])
 
 
+def _sentences(hits: list[Hit]) -> list[Quote]:
+    """Every sentence of the passages, unscored, in reading order."""
+    return [Quote(i, s, e, 0.0) for i, hit in enumerate(hits) for s, e in sentence_spans(hit.text)]
+
+
 def _about_place(candidates: list[Quote], hits: list[Hit], names: tuple[str, ...]) -> list[Quote]:
     """Sentences about the place asked: all of an article that is that place's, and from a round-up that
     names several places (潭头村, 庄子峁村, 振兴村 in one passage) those naming it and the sentence after each
@@ -125,10 +130,8 @@ def passages_about_place(hits: list[Hit], names: tuple[str, ...]) -> list[Hit]:
     model is not handed other places' practice to retell. Numbering and the rest are unchanged."""
     if not names:
         return hits
-    candidates = [Quote(i, s, e, 0.0) for i, hit in enumerate(hits) for s, e in sentence_spans(hit.text)]
+    candidates = _sentences(hits)
     kept = _about_place(candidates, hits, names)
-    if kept is candidates:
-        return hits
     cut = []
     for i, hit in enumerate(hits):
         mine = [c for c in kept if c.hit == i]
