@@ -344,13 +344,26 @@ def test_a_sentence_holding_the_term_the_user_quoted_is_preferred(embedder):
     from qa.model import Hit
 
     opening = "她用真情和实干，把曾经的“烂泥洼”社区变成了居民心中的“花园”社区。"
-    other = "当时的社区环境老旧散、杂乱差，各类矛盾突出，社区书记给自己定了目标，要把社区建成花园。"
+    other = "当时的社区设施老旧散、杂乱差，各类矛盾突出，社区书记给自己定了目标，要把社区建成花园。"
     hits = [
         Hit(1, "a.txt", "长山路社区", "长山路社区", ["长山路社区"], opening, 0, len(opening), 1.0),
         Hit(2, "a.txt", "长山路社区", "长山路社区", ["长山路社区", "从头做起"], other, 40, 40 + len(other), 0.9),
     ]
     quotes = choose_quotes("老旧小区脏乱差，一个社区书记是怎么把“烂泥洼”变成花园的？", hits, embedder)
     assert quotes[0].text(hits) == opening
+
+
+def test_a_sentence_in_the_official_wording_of_an_everyday_question_is_preferred(embedder):
+    """The thesaurus that leads the search from 接班人 to 后备力量 leads the quote there too."""
+    from qa.answer.extractive import choose_quotes
+    from qa.model import Hit
+
+    meeting = "村班子每月召开一次会议，研究村里产业发展、人居环境整治等大事小事。"
+    successors = "选拔储备后备力量，每个村培养2名以上后备人选，送到乡镇机关跟班学习一年。"
+    text = successors + meeting
+    hits = [Hit(1, "a.txt", "某县", "某县经验", ["某县经验", "建强村班子"], text, 0, len(text), 1.0)]
+    quotes = choose_quotes("怎样给村班子物色接班人？", hits, embedder)
+    assert quotes[0].text(hits).startswith(successors)  # the best sentence, read on into the next
 
 
 def test_quoted_practice_names_are_answered_from_the_passages_that_name_them(extractive):
