@@ -260,6 +260,11 @@ def test_a_question_naming_what_it_asks_for_needs_a_passage_that_mentions_it():
     assert asked_slot("农村电商物流补贴标准是多少？") == "标准"
     assert asked_slot("《经济学人》的金融专栏名字是什么？") == "金融专栏"  # a name is rarely called 名字
     assert asked_slot("总书记在浙江考察第一站去的是哪个村？") is None  # 的 before 是: nothing named
+    # a name, a time, a plot: the passage gives them without the word ("即“千村示范、万村整治”工程")
+    assert asked_slot("“千万工程”的全称是什么？") is None
+    assert asked_slot("自在奥义书的成书时间是什么时候？") is None
+    full_name = hit("“千万工程”即“千村示范、万村整治”工程，2003年在浙江启动。")
+    assert is_relevant("“千万工程”的全称是什么？", [full_name], 0.9, 0.9)
     museum = hit("黑龙江省博物馆位于哈尔滨市，是省级综合性博物馆，藏品十余万件。")
     curator = hit("黑龙江省博物馆成立于1923年，首任馆长由时任教育厅官员兼任。")
     assert not slot_mentioned("首任馆长", [museum]) and slot_mentioned("首任馆长", [museum, curator])
