@@ -361,9 +361,21 @@ def test_a_sentence_in_the_official_wording_of_an_everyday_question_is_preferred
     meeting = "村班子每月召开一次会议，研究村里产业发展、人居环境整治等大事小事。"
     successors = "选拔储备后备力量，每个村培养2名以上后备人选，送到乡镇机关跟班学习一年。"
     text = successors + meeting
-    hits = [Hit(1, "a.txt", "某县", "某县经验", ["某县经验", "建强村班子"], text, 0, len(text), 1.0)]
+    hits = [Hit(1, "a.txt", "某县经验", "某县", ["某县经验", "建强村班子"], text, 0, len(text), 1.0)]
     quotes = choose_quotes("怎样给村班子物色接班人？", hits, embedder)
     assert quotes[0].text(hits).startswith(successors)  # the best sentence, read on into the next
+
+
+def test_a_question_asking_when_prefers_the_sentence_that_states_a_time(embedder):
+    from qa.answer.extractive import choose_quotes
+    from qa.model import Hit
+
+    founded = "2015年3月，南湖村茶叶合作社正式挂牌，首批吸纳社员46户，流转土地800亩。"
+    since = "南湖村茶叶合作社成立后，坚持统一品种、统一标准，带动村民发展茶叶产业。"
+    text = since + founded
+    hits = [Hit(1, "a.txt", "南湖村经验", "南湖村", ["南湖村经验"], text, 0, len(text), 1.0)]
+    quotes = choose_quotes("南湖村茶叶合作社是哪一年成立的？", hits, embedder)
+    assert quotes[0].text(hits).startswith(founded)
 
 
 def test_quoted_practice_names_are_answered_from_the_passages_that_name_them(extractive):
