@@ -89,6 +89,8 @@ def test_follow_up_question_keeps_the_topic(extractive):
     assert asked == "许家冲村是怎么团结群众的？"
     # "这个村" points back; it names no place to put in
     assert rewrite_followup("这个村有多少户？", "思南县怎样培育村级骨干？", {"思南县"}) == "思南县这个村有多少户"
+    # the place of "仙林街道怎么化解社区矛盾？" is 仙林街道, not a 社区 called 怎么化解社区
+    assert rewrite_followup("那枫桥镇呢？", "仙林街道怎么化解社区矛盾？", set()) == "枫桥镇怎么化解社区矛盾？"
     from qa.ingest.places import named_places
 
     assert named_places("几个村合并以后，其他村和每个乡镇") == [] and named_places("全椒县、本溪市") == [

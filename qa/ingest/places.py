@@ -60,10 +60,15 @@ def _names(m: re.Match[str]) -> list[str]:
     return [m.group(level) for level in _LEVELS if m.group(level)]
 
 
+# A question word inside a name means the pattern ran over a question: "仙林街道怎么化解社区矛盾？" holds
+# 仙林街道, not a 社区 called 怎么化解社区
+_ASKING = re.compile(r"怎么|怎样|如何|什么|哪|谁|为何")
+
+
 def _most_specific(m: re.Match[str]) -> str | None:
     for level in _LEVELS:
         name = m.group(level)
-        if name:
+        if name and not _ASKING.search(name):
             if level == "county":
                 # "松桃苗族自治县" may be preceded by its city in the same group; keep the last unit
                 units = re.findall(_COUNTY, name)
