@@ -91,6 +91,8 @@ def test_follow_up_question_keeps_the_topic(extractive):
     assert rewrite_followup("这个村有多少户？", "思南县怎样培育村级骨干？", {"思南县"}) == "思南县这个村有多少户"
     # the place of "仙林街道怎么化解社区矛盾？" is 仙林街道, not a 社区 called 怎么化解社区
     assert rewrite_followup("那枫桥镇呢？", "仙林街道怎么化解社区矛盾？", set()) == "枫桥镇怎么化解社区矛盾？"
+    # what the user adds to the place comes along: the question is about 台风, not the 暴雨 asked before
+    assert rewrite_followup("那英山村台风时呢？", "九龙镇暴雨时党员干部怎么做的？", set()).startswith("英山村台风时")
     from qa.ingest.places import named_places
 
     assert named_places("几个村合并以后，其他村和每个乡镇") == [] and named_places("全椒县、本溪市") == [

@@ -320,12 +320,14 @@ def rewrite_followup(question: str, previous: str, places: set[str]) -> str:
     if new_places and "的" in topic and (subject := _subject(previous)):
         return topic + previous[len(subject) :]  # "X的Y" takes the place of the previous "A的B"
     if new_places:
+        # the follow-up's own words all come along: "那英山村台风时呢？" keeps 台风时
+        named = topic if topic.startswith(new_places[0]) else new_places[0]
         if old_places:
-            rewritten = previous.replace(old_places[0], new_places[0], 1)
+            rewritten = previous.replace(old_places[0], named, 1)
             for extra in old_places[1:]:
                 rewritten = rewritten.replace(extra, "")
             return rewritten
-        return f"{new_places[0]}{previous}"
+        return f"{named}{previous}"
     return f"{''.join(old_places[:1])}{topic}" if topic else previous
 
 
