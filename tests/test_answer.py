@@ -388,6 +388,16 @@ def test_quoted_practice_names_are_answered_from_the_passages_that_name_them(ext
         assert not answer.abstained and term in answer.citations[0].passage, question
 
 
+def test_a_follow_up_about_what_the_previous_place_never_mentions_is_not_kept_to_that_place(extractive):
+    history = ["开平市怎样发挥党员作用？"]
+    # 积分超市 is in 思南县's report only: searching 开平市's articles for it would find nothing
+    answer = extractive.ask("那积分超市是怎么运作的？", history)
+    assert answer.standalone_question == "积分超市是怎么运作的？"
+    assert not answer.abstained and any("积分超市" in c.passage for c in answer.citations)
+    # 开平市's report does speak of 党员: that follow-up stays with 开平市
+    assert extractive.standalone("那党员是怎么带头的？", history).startswith("开平市")
+
+
 def test_a_question_naming_a_place_is_answered_from_that_place_only(extractive):
     answer = extractive.ask("开平市怎样发挥党员作用？")
     assert not answer.abstained and {c.place for c in answer.citations} == {"开平市"}

@@ -230,7 +230,27 @@ class Answerer:
                     return rewritten.splitlines()[0]
             except LLMError:
                 pass  # the rule below still gives a usable question
-        return rewrite_followup(question, history[-1], self.places)
+        rewritten = rewrite_followup(question, history[-1], self.places)
+        own = _FOLLOWUP_LEAD.sub("", question.strip())
+        return own if self._left_the_place(own, rewritten) else rewritten
+
+    def _left_the_place(self, own: str, rewritten: str) -> bool:
+        """Whether a follow-up asking a whole question of its own, naming no place, has a subject the
+        previous question's place never mentions: "那闽宁协作是怎么帮扶的？" after "安吉县给哪些地方捐了茶苗？"
+        asks about 闽宁, which no article on 安吉县 names, so it is not searched in 安吉县's articles only.
+        "那产业是怎么发展的？" stays with 安吉县: its articles speak of 产业. Only the subject (the words before
+        the question word) counts: what is asked of it ("怎么带头") may well be worded otherwise there."""
+        asks = _ASKS.search(own)
+        if not asks or _REFERS_BACK.search(own) or _places_in(own, self.places, shaped=True):
+            return False
+        carried = self.place_asked(rewritten)
+        if carried is None:
+            return False
+        conn = self.retriever.kb.conn
+        return any(
+            catalog.mentions(conn, word) and not catalog.mentions_within(conn, word, carried)
+            for word in question_words(own[: asks.start()])
+        )
 
     # ------------------------------------------------------------------ building answers
 

@@ -112,6 +112,17 @@ def mentions(conn: sqlite3.Connection, phrase: str) -> bool:
     return row is not None
 
 
+def mentions_within(conn: sqlite3.Connection, phrase: str, place: str) -> bool:
+    """Whether an article about the place, or naming it, holds the phrase (as ``Filters(mentions=place)``
+    scopes a search)."""
+    row = conn.execute(
+        "SELECT 1 FROM articles a WHERE (a.place LIKE ? OR a.city LIKE ? OR a.county LIKE ? OR a.title LIKE ?"
+        " OR a.text LIKE ?) AND (a.title LIKE ? OR a.text LIKE ?) LIMIT 1",
+        [f"%{place}%"] * 5 + [f"%{phrase}%"] * 2,
+    ).fetchone()
+    return row is not None
+
+
 def term_statistics(conn: sqlite3.Connection, terms: set[str]) -> dict[str, tuple[int, int]]:
     """term → (term id, document frequency) for the terms the corpus holds."""
     if not terms:
