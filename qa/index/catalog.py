@@ -13,6 +13,9 @@ import numpy as np
 from qa.model import Filters, Hit, Practice, PracticeUse, Scope
 
 DOCUMENT_COLUMNS = ("id", "file_name", "titles", "places", "provinces", "authors", "dates", "chunks")
+# An article about a place or naming it (``Filters.mentions``): one "%place%" parameter per column.
+_MENTIONS_PLACE = "(a.place LIKE ? OR a.city LIKE ? OR a.county LIKE ? OR a.title LIKE ? OR a.text LIKE ?)"
+_MENTIONS_PLACE_PARAMS = 5
 
 
 def hits(conn: sqlite3.Connection, chunk_ids: list[int]) -> list[Hit]:
@@ -66,8 +69,8 @@ def scope(conn: sqlite3.Connection, filters: Filters) -> Scope:
         clauses.append("a.province LIKE ?")
         params.append(f"{filters.province}%")
     if filters.mentions:
-        clauses.append("(a.place LIKE ? OR a.city LIKE ? OR a.county LIKE ? OR a.title LIKE ? OR a.text LIKE ?)")
-        params.extend([f"%{filters.mentions}%"] * 5)
+        clauses.append(_MENTIONS_PLACE)
+        params.extend([f"%{filters.mentions}%"] * _MENTIONS_PLACE_PARAMS)
     if filters.year:
         clauses.append("(a.date LIKE ? OR a.text LIKE ?)")
         params.extend([f"{filters.year}%", f"%{filters.year}年%"])
@@ -116,9 +119,8 @@ def mentions_within(conn: sqlite3.Connection, phrase: str, place: str) -> bool:
     """Whether an article about the place, or naming it, holds the phrase (as ``Filters(mentions=place)``
     scopes a search)."""
     row = conn.execute(
-        "SELECT 1 FROM articles a WHERE (a.place LIKE ? OR a.city LIKE ? OR a.county LIKE ? OR a.title LIKE ?"
-        " OR a.text LIKE ?) AND (a.title LIKE ? OR a.text LIKE ?) LIMIT 1",
-        [f"%{place}%"] * 5 + [f"%{phrase}%"] * 2,
+        f"SELECT 1 FROM articles a WHERE {_MENTIONS_PLACE} AND (a.title LIKE ? OR a.text LIKE ?) LIMIT 1",
+        [f"%{place}%"] * _MENTIONS_PLACE_PARAMS + [f"%{phrase}%"] * 2,
     ).fetchone()
     return row is not None
 
