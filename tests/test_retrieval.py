@@ -174,6 +174,22 @@ def test_thesaurus_adds_official_terms_for_everyday_words():
     # news wording of everyday life: 快递 → 物流, 网上 → 电商; a word inside another (树立) brings nothing
     assert {"物流", "电商"} <= set(expand("村里人在网上买东西，快递要跑多远去拿？"))
     assert expand("树立典型") == []
+    # the field's everyday words: 打工 → 务工, 彩礼 → 移风易俗
+    assert "务工" in expand("年轻人都出去打工了怎么办") and "移风易俗" in expand("彩礼太高怎么管")
+
+
+def test_thesaurus_lines_are_well_formed():
+    from qa.text import THESAURUS
+
+    everyday_words = []
+    for line in THESAURUS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            everyday, official = line.split("\t")
+            terms = [t.strip() for t in official.split(",")]
+            # a single character sits inside official words (树 in 树立); a term equal to the word adds nothing
+            assert len(everyday) > 1 and all(terms) and everyday not in terms, line
+            everyday_words.append(everyday)
+    assert len(everyday_words) == len(set(everyday_words)), "an everyday word listed twice: the later line wins"
 
 
 def test_everyday_wording_finds_the_official_passage(seed_kb, embedder):
