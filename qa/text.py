@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -100,11 +101,20 @@ def _thesaurus() -> dict[str, list[str]]:
     return entries
 
 
+def thesaurus_entries(query: str) -> list[tuple[str, list[str]]]:
+    """(everyday word, its official terms) for each thesaurus entry whose everyday word is in ``query``."""
+    return [(everyday, official) for everyday, official in _thesaurus().items() if everyday in query]
+
+
+def official_tokens(query: str, terms: Iterable[str]) -> list[str]:
+    """Tokens of official terms, once each, minus the query's own."""
+    own = set(tokenize(query))
+    return [t for t in dict.fromkeys(tokenize(" ".join(terms))) if t not in own]
+
+
 def expand(query: str) -> list[str]:
     """Tokens of the official terms for the everyday words in ``query`` (the thesaurus), minus the query's own."""
-    own = set(tokenize(query))
-    terms = [term for everyday, official in _thesaurus().items() if everyday in query for term in official]
-    return [t for t in dict.fromkeys(tokenize(" ".join(terms))) if t not in own]
+    return official_tokens(query, [term for _, official in thesaurus_entries(query) for term in official])
 
 
 def sentence_spans(text: str, min_chars: int = 8) -> list[tuple[int, int]]:

@@ -217,6 +217,21 @@ def test_character_pairs_find_names_jieba_splits_differently(tmp_path, settings,
     assert top.doc == "坦洋村.txt"
 
 
+def test_official_terms_stand_in_for_an_everyday_word_no_passage_holds(tmp_path, settings, embedder):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "食堂.txt").write_text("长者食堂\n村里办起长者食堂，为独居老年人提供助餐服务。", encoding="utf-8")
+    (folder / "问题.txt").write_text("养老\n农村老人多，养老难题要解决。", encoding="utf-8")
+    ingest_paths([folder], tmp_path / "kb", settings, embedder)
+    retriever = HybridRetriever(KnowledgeBase(tmp_path / "kb"), embedder)
+    # 吃饭 is in no passage: its official terms (食堂, 助餐) count as much as the user's own words would;
+    # beside 老年人, which the passages hold, its terms (长者) stay a supplement
+    [top] = retriever.search("农村老年人吃饭难怎么解决", k=1, mode="lexical")
+    assert top.doc == "食堂.txt"
+    beside, instead = retriever._official_terms("农村老年人吃饭难怎么解决")
+    assert {"食堂", "助餐"} <= set(instead) and "长者" in beside
+
+
 def test_a_question_pinned_to_a_year_is_not_answered_first_from_another_years_report(tmp_path, settings, embedder):
     folder = tmp_path / "in"
     folder.mkdir()
