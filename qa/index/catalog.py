@@ -15,7 +15,7 @@ from qa.model import Filters, Hit, Practice, PracticeUse, Scope
 DOCUMENT_COLUMNS = ("id", "file_name", "titles", "places", "provinces", "authors", "dates", "chunks")
 # An article about a place or naming it (``Filters.mentions``): one "%place%" parameter per column.
 _MENTIONS_PLACE = "(a.place LIKE ? OR a.city LIKE ? OR a.county LIKE ? OR a.title LIKE ? OR a.text LIKE ?)"
-_MENTIONS_PLACE_PARAMS = 5
+_MENTIONS_PLACE_PARAMS = _MENTIONS_PLACE.count("?")
 
 
 def hits(conn: sqlite3.Connection, chunk_ids: list[int]) -> list[Hit]:

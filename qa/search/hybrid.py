@@ -222,12 +222,14 @@ class HybridRetriever:
         """The thesaurus's official-term tokens for the query's everyday words: (those beside an everyday
         word the corpus holds, those standing in for one no passage holds). 吃饭 in "老年人吃饭难怎么解决"
         matches nothing in reports that say 长者食堂, so 食堂 and 助餐 there carry the word's full weight."""
+        entries = [
+            (official, {t for t in tokenize(everyday) if len(t) > 1}) for everyday, official in thesaurus_entries(query)
+        ]
+        held = catalog.term_statistics(self.kb.conn, set().union(*(own for _, own in entries)))  # one lookup
         beside: list[str] = []
         instead: list[str] = []
-        for everyday, official in thesaurus_entries(query):
-            own_words = {t for t in tokenize(everyday) if len(t) > 1}
-            held = catalog.term_statistics(self.kb.conn, own_words)
-            (beside if held else instead).extend(official)
+        for official, own_words in entries:
+            (beside if own_words & held.keys() else instead).extend(official)
         instead_tokens = official_tokens(query, instead)
         beside_tokens = [t for t in official_tokens(query, beside) if t not in instead_tokens]
         return beside_tokens, instead_tokens
