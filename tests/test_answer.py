@@ -8,7 +8,7 @@ import re
 import pytest
 
 from qa.answer.answerer import Answerer, rewrite_followup
-from qa.answer.citations import UNSUPPORTED_MARK, Passage, check_sentence, renumber, source_line
+from qa.answer.citations import UNSUPPORTED_MARK, Passage, VerifiedPrefix, check_sentence, renumber, source_line
 from qa.answer.llm import OFFICIAL_WORDING_PROMPT, SYSTEM_PROMPT, ChatClient, official_variants
 from qa.embeddings import HASH_MODEL
 from qa.errors import SettingsError
@@ -136,6 +136,15 @@ def test_source_line_template_is_configurable():
     assert custom == "开平市：《标题》（作者）"
     with pytest.raises(SettingsError, match="citation.template"):
         source_line("标题", None, None, section, template="{unknown}")
+
+
+def test_a_citation_marker_arriving_in_pieces_stays_with_its_sentence():
+    passages = {1: Passage("优化岗位配置。专题培训全覆盖。", "标题", None)}
+    shown = VerifiedPrefix(passages, set())
+    # the stream cut just after the marker's "[": the sentence is not shown without its citation
+    assert shown.feed("优化岗位配置。[1]\n专题培训全覆盖。[") == "优化岗位配置。[1]"
+    assert shown.feed("优化岗位配置。[1]\n专题培训全覆盖。[1]\n精准") == "\n专题培训全覆盖。[1]"
+    assert UNSUPPORTED_MARK not in shown.shown
 
 
 # ------------------------------------------------------------------ LLM mode against a local endpoint

@@ -23,6 +23,8 @@ DEFAULT_TEMPLATE = "（来源：{place}《{title}》{author_part}{section_part}{
 _MARKER = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
 # a sentence ends at 。！？ or a line break; markers right after the end still belong to it
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])(?!\s*\[\d)(?![”’」』）)])|\n+")
+# the start of a marker still arriving at the end of a stream ("…提素质。[" or "[1,")
+_PARTIAL_MARKER = re.compile(r"\s*\[[\d\s,，、]*$")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 _QUOTED = re.compile(r"“([^”]{1,40})”")
 # lines with no claim of their own: list intros and headings ("各地做法如下：", "思南县："), short connectives
@@ -212,7 +214,8 @@ class VerifiedPrefix:
 
     def feed(self, text: str) -> str:
         """The text so far → the newly shown part ("" when nothing new can be shown yet)."""
-        complete = split_sentences(text)[:-1]  # the last one may still be growing
+        # the last sentence may still be growing, and a marker still arriving belongs to the one before it
+        complete = split_sentences(_PARTIAL_MARKER.sub("", text))[:-1]
         for sentence in complete[len(self.checked) :]:
             self.checked.append(check_sentence(sentence, self.passages, self.known_places))
         if NO_ANSWER in text:
