@@ -109,10 +109,12 @@ def table(corpus: str, reports: dict, k: int) -> list[str]:
         lines.append(f"| {label} ({counts}) | " + " | ".join(cells) + " |")
     wrong = [reports[h]["hybrid"]["overall"]["wrongly_rejected"] for h in ("tune", "check")]
     hit5 = [reports[h]["hybrid"]["overall"]["hit@5"] for h in ("tune", "check")]
+    chars = ", ".join(f"{s} {reports['all'][s]['overall']['chars@5']:.0f}" for s in SYSTEMS)
     lines += [
         "",
         f"hybrid: answerable questions wrongly refused {wrong[0]:.3f} / {wrong[1]:.3f}, "
         f"hit@5 {hit5[0]:.3f} / {hit5[1]:.3f} (tune / check)",
+        f"characters per passage shown (mean of the top 5, both halves): {chars}",
         "",
     ]
     return lines

@@ -142,6 +142,13 @@ class Hit:
     rerank_score: float | None = None
     ocr: bool = False  # its document was read by OCR: a reader should check the original
     page: int | None = None  # the page it starts on, in paged formats
+    # neighbouring chunks of one article that all ranked, shown as this one passage: the chunks as they
+    # were, in reading order (empty for a single chunk); see qa.search.hybrid.join_neighbours
+    joined: list[Hit] = field(default_factory=list)
+
+    def parts(self) -> list[Hit]:
+        """The chunks this passage is made of, in reading order."""
+        return self.joined or [self]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.answer.similar import find_similar
 from qa.errors import KnowledgeBaseError
 from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.pipeline import ingest_paths
-from qa.model import Filters
-from qa.search.hybrid import HybridRetriever
+from qa.model import Filters, Hit
+from qa.search.hybrid import HybridRetriever, join_neighbours
 from qa.search.query import normalise_query
 from qa.search.rerank import CrossEncoderReranker, load_reranker
 from qa.settings import RetrievalSettings
@@ -104,6 +105,61 @@ def test_a_reprinted_report_is_not_shown_twice(tmp_path, settings, embedder):
     hits = HybridRetriever(KnowledgeBase(kb_folder), embedder).search("村民小组党组织", k=10)
     texts = [h.text for h in hits]
     assert len(texts) == len(set(texts))
+
+
+def test_neighbouring_chunks_that_both_rank_are_joined_into_one_passage():
+    article = "平安村地处山区，过去邻里矛盾多。\n村里成立调解小组，党员每周上门走访。\n另起一段讲茶叶产业。"
+    other_article = "别的村的做法。"
+
+    def chunk(chunk_id: int, text: str, score: float, article_id: int = 1) -> Hit:
+        source = article if article_id == 1 else other_article
+        start = source.index(text)
+        return Hit(
+            chunk_id,
+            "a.txt",
+            "平安村",
+            "平安村",
+            ["平安村"],
+            text,
+            start,
+            start + len(text),
+            score,
+            article_id=article_id,
+        )
+
+    lead = chunk(1, "平安村地处山区，过去邻里矛盾多。", 0.8)
+    done = chunk(2, "村里成立调解小组，党员每周上门走访。", 0.9)
+    tea = chunk(3, "另起一段讲茶叶产业。", 0.1)
+    elsewhere = chunk(4, other_article, 0.85, article_id=2)
+    texts = {1: article, 2: other_article}
+    # what was done (ranked first) and the lead (third) are read as one passage, in the first one's place
+    top, second = join_neighbours([done, elsewhere, lead], texts, max_chars=500)
+    assert top.text == article[lead.start : done.end] and top.start == lead.start and top.end == done.end
+    assert top.chunk_id == done.chunk_id and top.score == done.score and second is elsewhere
+    assert [p.chunk_id for p in top.joined] == [lead.chunk_id, done.chunk_id] and done.joined == []
+    # not across a chunk that did not rank, nor beyond the longest passage, nor across articles
+    assert len(join_neighbours([lead, tea], texts, max_chars=500)) == 2
+    assert len(join_neighbours([done, lead], texts, max_chars=len(lead.text) + len(done.text))) == 2
+    assert len(join_neighbours([lead, elsewhere], texts, max_chars=500)) == 2
+
+
+def test_search_passages_are_spans_of_their_articles_and_never_overlap(seed_kb, embedder):
+    retriever = HybridRetriever(seed_kb, embedder)
+    result = retriever.retrieve("思南县是怎样培育村级骨干的？", k=10)
+    assert any(hit.joined for hit in result.hits)  # in five reports, neighbours rank together often
+    articles = dict(seed_kb.conn.execute("SELECT id, text FROM articles").fetchall())
+    for n, hit in enumerate(result.hits):
+        assert articles[hit.article_id][hit.start : hit.end] == hit.text
+        assert all(
+            hit.article_id != other.article_id or hit.end <= other.start or other.end <= hit.start
+            for other in result.hits[n + 1 :]
+        )
+    # the answer quotes chunks by their own rank; every chunk it may quote lies inside a passage it cites
+    assert result.chunks and all(not c.joined for c in result.chunks)
+    groups = find_similar(retriever, "组织党员干部结对帮扶，精准培育村级后备力量，实行导师帮带。")
+    shown = [hit for group in groups for hit in group.hits]
+    assert all(articles[h.article_id][h.start : h.end] == h.text for h in shown)
+    assert len({h.chunk_id for h in shown}) == len(shown)
 
 
 class LengthReranker:

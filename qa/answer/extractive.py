@@ -104,6 +104,28 @@ def choose_quotes(question: str, hits: list[Hit], embedder: Embedder, place_name
     return _merged([_answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])
 
 
+def onto_passages(quotes: list[Quote], chunks: list[Hit], passages: list[Hit]) -> tuple[list[Quote], list[Hit]]:
+    """Quotes chosen among the ranked chunks, pointed at the passages that hold those chunks (neighbours
+    joined for reading), and the passages; a chunk no passage holds is added after them."""
+    passages = list(passages)
+    moved = []
+    for quote in quotes:
+        chunk = chunks[quote.hit]
+        n = next((i for i, p in enumerate(passages) if _holds(p, chunk)), None)
+        if n is None:
+            passages.append(chunk)
+            n = len(passages) - 1
+        shift = chunk.start - passages[n].start
+        moved.append(Quote(n, quote.start + shift, quote.end + shift, quote.score))
+    return moved, passages
+
+
+def _holds(passage: Hit, chunk: Hit) -> bool:
+    return (passage.doc, passage.article_id) == (chunk.doc, chunk.article_id) and (
+        passage.start <= chunk.start and chunk.end <= passage.end
+    )
+
+
 def _sentences(hits: list[Hit]) -> list[Quote]:
     """Every sentence of the passages, unscored, in reading order."""
     return [Quote(i, s, e, 0.0) for i, hit in enumerate(hits) for s, e in sentence_spans(hit.text)]

@@ -101,7 +101,7 @@ def find_similar(
     scores: dict[int, float] = {}
     hits: dict[int, Hit] = {}
     for piece in input_pieces(text):
-        for hit in retriever.retrieve(piece, PER_QUERY, filters).hits:
+        for hit in retriever.retrieve(piece, PER_QUERY, filters).chunks:
             scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + hit.score
             hits.setdefault(hit.chunk_id, hit)
     practices = named_practices(text)
@@ -109,7 +109,8 @@ def find_similar(
         if any(p in hit.text for p in practices):
             scores[chunk_id] += NAMED_PRACTICE_BONUS
         hit.score = scores[chunk_id]
-    ranked = sorted(hits.values(), key=lambda h: (-round(h.score, 9), h.doc, h.start))
+    # chunks are fused across the pieces, then neighbours joined into the passages shown
+    ranked = retriever.joined(sorted(hits.values(), key=lambda h: (-round(h.score, 9), h.doc, h.start)))
     groups: dict[str, PlaceGroup] = {}
     for hit in ranked:
         if exclude_place and in_place(hit, exclude_place):

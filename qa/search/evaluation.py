@@ -79,6 +79,8 @@ def evaluate(system: System, questions: list[dict], k: int = 10) -> dict[str, di
                 f"mrr@{k}": 1.0 / (first + 1) if first is not None else 0.0,
                 f"recall@{k}": float(np.mean([any(_matches(h, g) for h in hits) for g in item["gold"]])),
                 "wrongly_rejected": float(ranked.nothing_relevant),
+                # how much text a reader is shown: a larger passage holds the gold more easily
+                "chars@5": float(np.mean([len(text) for _, text in hits[:5]])) if hits else 0.0,
             }
         )
     report: dict[str, dict[str, float]] = {}
