@@ -326,6 +326,33 @@ def test_the_best_sentence_is_quoted_with_what_was_done_after_it(embedder, quest
     assert quote.text([hit]).endswith("村民的心慢慢聚到了一起。")
 
 
+def test_a_quote_reads_on_into_the_neighbouring_chunk_its_passage_joins(embedder):
+    """Chunks are scored by their own rank, but quoted from the passage the search shows: the best
+    sentence ends its chunk, and what was done, in the next chunk (which ranked too), is read on to."""
+    from qa.answer.extractive import choose_quotes
+    from qa.model import Hit
+
+    problem = "许家冲村由三个移民村合并而成，人员构成复杂，过去村两委开展工作困难重重。"
+    done = "村党支部把党的政策编成“渔鼓调”，唱到田间地头，村民的心慢慢聚到了一起。如今村里办起了民宿。"
+    article = f"{problem}\n{done}"
+
+    def chunk(n: int, text: str) -> Hit:
+        start = article.index(text)
+        return Hit(
+            n, "a.txt", "许家冲村", "许家冲村", ["许家冲村"], text, start, start + len(text), 1.0 / n, article_id=1
+        )
+
+    first, second = chunk(1, problem), chunk(2, done)
+    passage = Hit(1, "a.txt", "许家冲村", "许家冲村", ["许家冲村"], article, 0, len(article), 1.0, article_id=1)
+    passage.joined = [first, second]
+    question = "几个村合并以后人心不齐，村两委工作难开展怎么办？"
+    [alone, *_] = choose_quotes(question, [first, second], embedder)
+    assert alone.text([first, second]) == problem  # within its chunk there is nothing to read on to
+    [quote, *_] = choose_quotes(question, [first, second], embedder, passages=[passage])
+    assert quote.hit == 0 and quote.text([passage]).startswith(problem)
+    assert quote.text([passage]).endswith("村民的心慢慢聚到了一起。")
+
+
 def test_a_sentence_pointing_back_is_quoted_with_what_it_points_to(embedder):
     from qa.answer.extractive import choose_quotes
     from qa.model import Hit

@@ -25,7 +25,7 @@ from qa.answer.citations import (
     split_sentences,
     supporting_span,
 )
-from qa.answer.extractive import choose_quotes, compose, onto_passages, passages_about_place
+from qa.answer.extractive import choose_quotes, compose, covering, passages_about_place
 from qa.answer.llm import (
     OFFICIAL_WORDING_PROMPT,
     REWRITE_PROMPT,
@@ -123,12 +123,10 @@ class Answerer:
             except LLMError as exc:
                 notice = f"{exc}。本次改用摘录模式回答。"
                 yield AnswerEvent("reset", notice)
-        # sentences are chosen among the ranked chunks, each scored by its own chunk's rank, and cited in
-        # the passage that holds it (neighbouring chunks joined, as the search shows them)
+        # sentences are chosen among the ranked chunks and quoted from the passages that hold them
         chunks = result.chunks or hits
-        quotes, hits = onto_passages(
-            choose_quotes(standalone, chunks, self.retriever.embedder, _names_of(place)), chunks, hits
-        )
+        hits = covering(hits, chunks)
+        quotes = choose_quotes(standalone, chunks, self.retriever.embedder, _names_of(place), hits)
         lines = compose(standalone, quotes, hits)
         answer = self._build(question, standalone, lines, hits, "extractive", {q.hit + 1: q for q in quotes})
         answer.notice, answer.confidence = notice, _confidence(answer, result.confident and self._covered(answer))

@@ -69,9 +69,20 @@ class Quote:
         return hits[self.hit].text[self.start : self.end]
 
 
-def choose_quotes(question: str, hits: list[Hit], embedder: Embedder, place_names: tuple[str, ...] = ()) -> list[Quote]:
+def choose_quotes(
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    place_names: tuple[str, ...] = (),
+    passages: list[Hit] | None = None,
+) -> list[Quote]:
     """The sentences to quote, in reading order of the answer. ``place_names``: the place the question is
-    scoped to (with its short form), when it is; see _about_place."""
+    scoped to (with its short form), when it is; see _about_place.
+
+    ``passages``: the passages as the search shows them, neighbouring chunks joined, holding every one of
+    ``hits`` (see covering). Sentences are then scored among the chunks, each by its own chunk's rank, and
+    quoted from the passages (the quotes index them): a quote reads on, back to what it points to or on to
+    what follows, within the passage, into a neighbouring chunk that also ranked."""
     candidates = _sentences(hits)
     if place_names:
         candidates = _about_place(candidates, hits, place_names)
@@ -86,7 +97,10 @@ def choose_quotes(question: str, hits: list[Hit], embedder: Embedder, place_name
         c.score = LEXICAL * lex + DENSE * float(cos) + RANK / (c.hit + 1) + _asks_bonus(question, text) + placing[c.hit]
     ranked = sorted(candidates, key=lambda c: (-c.score, c.hit, c.start))
     if is_survey(question):
-        return _per_place(ranked, hits)
+        chosen = _per_place(ranked, hits)
+        if passages is not None:
+            chosen, hits = _onto(chosen, hits, passages), passages
+        return _merged([_with_next_if_heading(q, hits) for q in chosen])
     best = ranked[0].score
     keep = KEEP_SHARE
     if _ASKS_NUMBER.search(question) and _HAS_NUMBER.search(ranked[0].text(hits)):
@@ -99,25 +113,28 @@ def choose_quotes(question: str, hits: list[Hit], embedder: Embedder, place_name
             break
         if not _repeats(c.text(hits), [q.text(hits) for q in chosen]):
             chosen.append(c)
+    if passages is not None:
+        chosen, hits = _onto(chosen, hits, passages), passages
     chosen = [_with_previous_if_pointing(_with_next_if_heading(q, hits), hits) for q in chosen]
     chosen[0] = _read_on(chosen[0], hits, chosen[1:])
     return _merged([_answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])
 
 
-def onto_passages(quotes: list[Quote], chunks: list[Hit], passages: list[Hit]) -> tuple[list[Quote], list[Hit]]:
-    """Quotes chosen among the ranked chunks, pointed at the passages that hold those chunks (neighbours
-    joined for reading), and the passages; a chunk no passage holds is added after them."""
-    passages = list(passages)
+def covering(passages: list[Hit], chunks: list[Hit]) -> list[Hit]:
+    """The passages, and after them any of the chunks that none of them holds (the two rankings are cut
+    and thinned separately, so a chunk may rank where its passage does not)."""
+    return passages + [c for c in chunks if not any(_holds(p, c) for p in passages)]
+
+
+def _onto(quotes: list[Quote], chunks: list[Hit], passages: list[Hit]) -> list[Quote]:
+    """Quotes of the chunks as quotes of the passages that hold them."""
     moved = []
     for quote in quotes:
         chunk = chunks[quote.hit]
-        n = next((i for i, p in enumerate(passages) if _holds(p, chunk)), None)
-        if n is None:
-            passages.append(chunk)
-            n = len(passages) - 1
+        n = next(i for i, p in enumerate(passages) if _holds(p, chunk))
         shift = chunk.start - passages[n].start
         moved.append(Quote(n, quote.start + shift, quote.end + shift, quote.score))
-    return moved, passages
+    return moved
 
 
 def _holds(passage: Hit, chunk: Hit) -> bool:
@@ -241,7 +258,7 @@ def _per_place(ranked: list[Quote], hits: list[Hit]) -> list[Quote]:
             group = by_place[place] = []
         if len(group) < PER_PLACE and not _repeats(c.text(hits), [q.text(hits) for q in group]):
             group.append(c)
-    return _merged([_with_next_if_heading(q, hits) for group in by_place.values() for q in group])
+    return [q for group in by_place.values() for q in group]
 
 
 def place_label(hit: Hit) -> str:
