@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.ingest.places import Region, resolve_place
+from qa.ingest.places import Region, extract_place, resolve_place
 
 
 def test_county_level_places_resolve_directly():
@@ -25,3 +25,10 @@ def test_shared_names_are_decided_by_the_text_or_left_unknown():
 def test_unknown_or_masked_places_stay_unknown():
     assert resolve_place(None, "我市坚持健全党的领导体系") == Region()
     assert resolve_place("幸福村", "幸福村的做法") == Region()  # no county named anywhere
+
+
+def test_a_community_is_not_a_district():
+    # 社区 ends in 区 but is a neighbourhood, not a county-level 区: "…“总管”的社区带头人" names no place
+    lead = "被居民亲切称为小巷“总管”的社区带头人——吉林省长春市宽城区团山街道长山花园社区第一书记吴亚琴。"
+    assert extract_place(lead) == "长春市"
+    assert extract_place("浦东新区推进基层治理") == "浦东新区"
