@@ -61,6 +61,12 @@ def test_ingest_search_docs_remove(tmp_path):
     assert set(top) == {"doc", "title", "place", "province", "section", "text", "start", "end", "score", "ocr", "page"}
     assert "5岗20级" in top["text"] and top["place"] == "蓼皋街道"
 
+    # shown for reading: every line of a passage (one joined from neighbours has several) under its heading
+    shown = qa("search", "思南县是怎样培育村级骨干的？", "-k", "5", index_dir=index_dir).stdout.splitlines()
+    heads = [line for line in shown if line[:1].isdigit()]
+    body = [line for line in shown if line and not line[:1].isdigit()]
+    assert len(heads) == 5 and len(body) > 5 and all(line.startswith("   ") for line in body)
+
     docs = json.loads(qa("docs", "--json", index_dir=index_dir).stdout)
     assert len(docs) == 5 and sum(d["chunks"] for d in docs) > 50
 

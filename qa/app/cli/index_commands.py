@@ -23,6 +23,8 @@ from qa.app.cli.common import (
 )
 from qa.model import STATUS_ZH
 
+SHOWN_CHARS = 300  # of a passage in `qa search`: a passage joined from neighbours runs to 500
+
 
 @app.command()
 def ingest(
@@ -162,7 +164,8 @@ def search(
             f"[bold]{rank}. {hit.place or ''}《{hit.title}》[/bold] {path}  [dim]{hit.doc} 得分 {hit.score:.4f}[/dim]",
             highlight=False,
         )
-        out.print(f"   {hit.text[:160]}{'…' if len(hit.text) > 160 else ''}\n", highlight=False)
+        shown = hit.text if len(hit.text) <= SHOWN_CHARS else f"{hit.text[:SHOWN_CHARS]}…"
+        out.print("   " + "\n   ".join(shown.splitlines()) + "\n", highlight=False)  # a joined passage has lines
 
 
 def _search_payload(question: str | None, result: Any) -> dict[str, Any]:
