@@ -14,7 +14,7 @@ from qa.errors import KnowledgeBaseError
 from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.pipeline import ingest_paths
 from qa.model import Filters, Hit
-from qa.search.hybrid import HybridRetriever, join_neighbours
+from qa.search.hybrid import HybridRetriever, _decisive_lexical_leader_first, join_neighbours
 from qa.search.query import normalise_query
 from qa.search.rerank import CrossEncoderReranker, load_reranker
 from qa.settings import RetrievalSettings
@@ -105,6 +105,18 @@ def test_a_reprinted_report_is_not_shown_twice(tmp_path, settings, embedder):
     hits = HybridRetriever(KnowledgeBase(kb_folder), embedder).search("村民小组党组织", k=10)
     texts = [h.text for h in hits]
     assert len(texts) == len(set(texts))
+
+
+def test_a_decisive_keyword_leader_is_put_first():
+    # passage 1 holds the question's rare words (BM25 13 against 10); passage 2, second in both legs, fused first
+    fused = [
+        Hit(2, "b.txt", "乙", None, [], "乙", 0, 1, 1 / 7 + 0.5 / 6),
+        Hit(1, "a.txt", "甲", None, [], "甲", 0, 1, 1 / 6),
+    ]
+    first, second = _decisive_lexical_leader_first(fused, [(1, 13.0), (2, 10.0)])
+    assert (first.chunk_id, second.chunk_id) == (1, 2) and first.score == 1 / 6  # its score stays the fused one
+    # a lead by less than DECISIVE_LEAD leaves the fusion as it was
+    assert _decisive_lexical_leader_first(fused, [(1, 12.0), (2, 10.0)]) == fused
 
 
 def test_neighbouring_chunks_that_both_rank_are_joined_into_one_passage():
