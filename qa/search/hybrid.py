@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -69,8 +70,8 @@ BIGRAM_WEIGHT = 0.5
 # Weight of each rewording of the question (LLM mode) beside the user's own wording.
 VARIANT_WEIGHT = 0.5
 # Weight of the ranking of passages that contain a quoted term verbatim.
-_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 QUOTED_WEIGHT = 0.5
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)年")  # not the 2000 of 12000多户
 
 
@@ -181,8 +182,10 @@ class HybridRetriever:
         )
 
     def joined(self, hits: list[Hit]) -> list[Hit]:
-        """The hits with neighbouring chunks of one article joined into one passage (see join_neighbours)."""
-        ids = list({h.article_id for h in hits if h.article_id is not None})
+        """The hits with neighbouring chunks of one article joined into one passage (see join_neighbours).
+        Only articles with two hits or more can join, so only their texts are read."""
+        counts = Counter(h.article_id for h in hits if h.article_id is not None)
+        ids = [article_id for article_id, n in counts.items() if n > 1]
         return join_neighbours(hits, catalog.article_texts(self.kb.conn, ids), JOINED_MAX_CHARS)
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
