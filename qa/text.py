@@ -28,6 +28,16 @@ def _tokenizer():
     return tokenizer
 
 
+def stored_name(name: str) -> str:
+    """A file name or path as text SQLite and a page can hold: bytes of the name that were not UTF-8
+    (kept by Python as lone surrogates) written as \\xNN, so such a file is indexed like any other."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that did not come from an undecodable byte
+        raw = name.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens (words and their sub-words), lower-cased, punctuation dropped."""
     return [t.lower() for t in _tokenizer().lcut_for_search(text) if t.strip() and not _NOT_A_WORD.match(t)]

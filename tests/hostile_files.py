@@ -85,6 +85,31 @@ def zip_bomb(unpacked_mb: int) -> bytes:
     return buffer.getvalue()
 
 
+def lying_zip(members: dict[str, bytes], liar: str, unpacked_mb: int, declared: int = 1000) -> bytes:
+    """A ZIP whose member ``liar`` inflates to ``unpacked_mb`` MB while its local header and the central
+    directory both say ``declared`` bytes: a bomb that a size check on the directory lets through."""
+    import struct
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        with archive.open(liar, "w") as member:
+            block = b"<w:t>" + b"A" * (2**20 - 5)
+            for _ in range(unpacked_mb):
+                member.write(block)
+    data = bytearray(buffer.getvalue())
+    name = liar.encode()
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local header, directory entry
+        at = data.find(signature)
+        while at >= 0:
+            name_at = at + (30 if size_at == 22 else 46)
+            if data[name_at : name_at + len(name)] == name:
+                data[at + size_at : at + size_at + 4] = struct.pack("<I", declared)
+            at = data.find(signature, at + 4)
+    return bytes(data)
+
+
 def many_members(count: int) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
@@ -157,6 +182,9 @@ def hostile_files(rng: random.Random, seeds: list[tuple[str, bytes]]) -> list[tu
         ("bomb.docx", zip_bomb(300), None),
         ("bomb_small.docx", zip_bomb(230), None),
         ("members.docx", many_members(12_000), None),
+        ("lying.docx", lying_zip({"[Content_Types].xml": b"<Types/>"}, "word/document.xml", 300), None),
+        ("lying.odt", lying_zip({"mimetype": b"application/vnd.oasis.opendocument.text"}, "content.xml", 300), None),
+        ("lying.ofd", lying_zip({"OFD.xml": b"<ofd:OFD xmlns:ofd='x'/>"}, "Doc_0/Document.xml", 300), None),
         ("zip_not_docx.docx", many_members(3), None),
         ("deep.pdf", b"%PDF-1.4\n1 0 obj\n" + b"[" * 100_000 + b"]" * 100_000 + b"\nendobj\n%%EOF", None),
         ("pages.pdf", b"%PDF-1.4\n1 0 obj<</Type/Pages/Count 99999999/Kids[]>>endobj\n%%EOF", None),
@@ -219,6 +247,7 @@ def main(work: Path) -> dict:
     from qa.embeddings import HASH_MODEL, load_embedder
     from qa.ingest.pipeline import ingest_paths
     from qa.settings import EmbeddingSettings, Settings
+    from qa.text import stored_name
 
     rng = random.Random(20261129)
     settings = Settings(embedding=EmbeddingSettings(model=HASH_MODEL))
@@ -244,7 +273,9 @@ def main(work: Path) -> dict:
     special.symlink_to("/dev/zero")  # endless bytes behind a text name
     fifo = source / "pipe.txt"
     os.mkfifo(fifo)  # reading would block forever
-    files += [(special, False), (fifo, False), (source / "gone.txt", False)]
+    odd = Path(os.fsdecode(os.fsencode(source) + b"/bad\xff\xfe.txt"))  # a name that is not UTF-8
+    odd.write_bytes(good_text(7000).encode())
+    files += [(special, False), (fifo, False), (source / "gone.txt", False), (odd, True)]
     rng.shuffle(files)
 
     results: dict[str, str] = {}
@@ -266,7 +297,7 @@ def main(work: Path) -> dict:
     searchable = kb.chunk_count > 0
     kb.close()
     good = [path for path, is_good in files if is_good]
-    missing = [str(path) for path, _ in files if str(path) not in results]
+    missing = [stored_name(str(path)) for path, _ in files if stored_name(str(path)) not in results]
     # this process's own high-water mark (VmHWM): ru_maxrss carries the parent's over a fork, and a
     # parent that loaded real models earlier in a test session holds gigabytes; children (LibreOffice) as reaped
     usage = max(_own_peak_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
@@ -280,7 +311,11 @@ def main(work: Path) -> dict:
         "rows": rows,
         "statuses": statuses,
         "good": len(good),
-        "good_not_indexed": {str(p): results.get(str(p)) for p in good if results.get(str(p)) != "indexed"},
+        "good_not_indexed": {
+            stored_name(str(p)): results.get(stored_name(str(p)))
+            for p in good
+            if results.get(stored_name(str(p))) != "indexed"
+        },
         "without_row": missing,
         "reasons_not_chinese": sorted(
             {s for s in results.values() if s.startswith("failed") and not any("\u4e00" <= c <= "\u9fff" for c in s)}

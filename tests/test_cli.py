@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,41 @@ def test_ask_shows_its_confidence_in_chinese(seed_kb):
     proc = qa("ask", "蓼皋街道社区工作者的薪酬增长机制是什么？", index_dir=seed_kb.folder.parent)
     [line] = [line for line in proc.stdout.splitlines() if "可信度：" in line]
     assert ("可信度：较高" in line or "可信度：较低" in line) and "high" not in line and "low" not in line
+
+
+def test_an_odd_folder_never_stops_the_import_and_links_outside_are_refused(tmp_path):
+    """A name that is not UTF-8 beside the seeds, links to a file outside the folder, to devices and to
+    themselves, a pipe and a folder named like a file: every seed indexed, exit 0, one row per entry,
+    and the password file behind a link never searchable."""
+    folder = tmp_path / "d"
+    shutil.copytree(SEEDS, folder)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n机密内容不应被导入。" * 3, encoding="utf-8")
+    odd_name = os.path.join(os.fsencode(folder), b"bad\xff\xfe.txt")
+    with open(odd_name, "wb") as handle:
+        handle.write("铜仁市党建引领乡村振兴，组建护林员队伍一百二十支，守护青山绿水。".encode())
+    (folder / "passwd_link.txt").symlink_to(secret)
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    (folder / "loop.txt").symlink_to(folder / "loop.txt")
+    (folder / "inside_link.txt").symlink_to(folder / next(SEEDS.glob("000_*.txt")).name)
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "x.txt").mkdir()
+    index_dir = tmp_path / "idx"
+
+    proc = qa("ingest", str(folder), "--json", index_dir=index_dir)
+    rows = {Path(r["path"]).name: r for r in json.loads(proc.stdout)["results"]}
+    assert all(rows[p.name]["status"] == "indexed" for p in SEEDS.glob("*.txt"))
+    assert rows["bad\\xff\\xfe.txt"]["status"] == "indexed"  # stored and shown with its bytes escaped
+    assert rows["inside_link.txt"]["status"] in ("duplicate", "indexed")  # a link inside the folder is read
+    for name, words in {
+        "passwd_link.txt": "导入文件夹之外",
+        "zero.txt": "不是普通文件",
+        "loop.txt": "循环",
+        "pipe.txt": "不是普通文件",
+        "x.txt": "文件夹",
+    }.items():
+        assert rows[name]["status"] == "failed" and words in rows[name]["reason"], (name, rows[name])
+    found = json.loads(qa("search", "root:x:0:0", "--json", "-k", "20", index_dir=index_dir).stdout)
+    assert not any("root:x" in h["text"] for h in found["hits"])
+    found = json.loads(qa("search", "护林员队伍", "--json", index_dir=index_dir).stdout)
+    assert found["hits"][0]["doc"] == "bad\\xff\\xfe.txt"

@@ -32,6 +32,9 @@ def test_hostile_files_never_stop_a_batch_and_each_gets_a_reason(tmp_path):
     expected = {
         "bomb.docx": "压缩炸弹",
         "members.docx": "内部文件过多",
+        "lying.docx": "与其目录不符",
+        "lying.odt": "与其目录不符",
+        "lying.ofd": "与其目录不符",
         "one_line.txt": "一行长达",
         "one_line.html": "一行长达",
         "nul.txt": "不是文字",

@@ -85,6 +85,8 @@ def _read(data: bytes, suffix: str, limits: IngestSettings, progress: PageProgre
         from qa.ingest.office import convert_to_docx
 
         given = suffix if suffix in CONVERTED_SUFFIXES else ".doc"
+        if data.startswith(b"PK\x03\x04"):  # OpenDocument: LibreOffice would unpack it unchecked
+            check_archive(data, limits, "OpenDocument 文档 (.odt)")
         docx = convert_to_docx(data, given, limits.convert_timeout_s)
         check_archive(docx, limits)
         text = _docx_text(docx)
@@ -145,25 +147,45 @@ def check_text_size(text: str, limits: IngestSettings) -> None:
 
 
 def check_archive(data: bytes, limits: IngestSettings, kind: str = "Word 文档 (.docx)") -> None:
-    """A ZIP-based document's unpacked size and member count, from its central directory, before unpacking."""
+    """A ZIP-based document's member count and unpacked size, before any reader unpacks it: first from its
+    central directory, then by inflating every member in 1 MB steps and counting the bytes that actually
+    come out, since a directory may lie (1,000 bytes declared, 1 GB inside). Memory stays at one step."""
     import zipfile
+    import zlib
 
+    limit = limits.max_unpacked_mb * 2**20
+    too_large = LoadError(
+        f"文档解压后超过上限 {limits.max_unpacked_mb:g} MB，可能是压缩炸弹："
+        "如确需导入，请在 config.yaml 的 ingest.max_unpacked_mb 中调高上限"
+    )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise LoadError(f"不是有效的 {kind}：文件已损坏或扩展名不对，请用 Word/WPS 打开后另存再导入") from exc
-    if len(members) > limits.max_archive_members:
-        raise LoadError(
-            f"文档内部文件过多（{len(members)} 个，上限 {limits.max_archive_members} 个），可能是恶意文件："
-            "如确需导入，请在 config.yaml 的 ingest.max_archive_members 中调高上限"
-        )
-    unpacked = sum(m.file_size for m in members)
-    if unpacked > limits.max_unpacked_mb * 2**20:
-        raise LoadError(
-            f"文档解压后过大（{unpacked / 2**20:.0f} MB，上限 {limits.max_unpacked_mb:g} MB），可能是压缩炸弹："
-            "如确需导入，请在 config.yaml 的 ingest.max_unpacked_mb 中调高上限"
-        )
+        raise LoadError(f"不是有效的 {kind}：文件已损坏或扩展名不对，请用原软件打开后另存再导入") from exc
+    with archive:
+        members = archive.infolist()
+        if len(members) > limits.max_archive_members:
+            raise LoadError(
+                f"文档内部文件过多（{len(members)} 个，上限 {limits.max_archive_members} 个），可能是恶意文件："
+                "如确需导入，请在 config.yaml 的 ingest.max_archive_members 中调高上限"
+            )
+        if sum(m.file_size for m in members) > limit:
+            raise too_large
+        inflated = 0
+        try:
+            for member in members:
+                with archive.open(member) as stream:
+                    while step := stream.read(2**20):
+                        inflated += len(step)
+                        if inflated > limit:
+                            raise too_large
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            # zipfile stops a member at its declared size and then finds the checksum wrong
+            raise LoadError(
+                f"{kind}的压缩内容与其目录不符（已损坏，或是伪装的压缩炸弹）：请用原软件打开后另存再导入"
+            ) from exc
+        except (ValueError, OSError, NotImplementedError, RuntimeError) as exc:  # encrypted, odd methods
+            raise LoadError(f"{kind}无法解压（已损坏或已加密）：请用原软件打开后另存再导入") from exc
 
 
 # ---------------------------------------------------------------- encodings

@@ -36,7 +36,7 @@ from qa.ingest.practices import extract_practices
 from qa.ingest.structure import split_articles, title_from_file_name
 from qa.model import Article, Document, FileResult, PreparedDocument
 from qa.settings import ChunkingSettings, Settings, StoreSettings
-from qa.text import index_terms, passage_text, sentences
+from qa.text import index_terms, passage_text, sentences, stored_name
 
 log = logging.getLogger(__name__)
 PLACE_CONTEXT_CHARS = 1500
@@ -63,7 +63,7 @@ def parse_file(
     """Parse one file without touching any index. Raises LoadError. ``progress`` hears of OCR pages."""
     pages = (lambda done, total: progress("ocr", done, total)) if progress else None
     loaded, data = load_file(path, settings.ingest, pages)
-    articles = parse_text(loaded.text, settings.chunking, path.name)
+    articles = parse_text(loaded.text, settings.chunking, stored_name(path.name))
     if not any(a.chunks for a in articles):
         raise LoadError("文件中没有可索引的正文")
     if loaded.page_starts:
@@ -76,8 +76,8 @@ def parse_file(
             region = resolve_place(article.place, f"{article.title}\n{article.text[:PLACE_CONTEXT_CHARS]}")
             article.province, article.city, article.county = region.province, region.city, region.county
     return Document(
-        path=str(path.resolve()),
-        file_name=path.name,
+        path=_key(path),
+        file_name=stored_name(path.name),
         format=loaded.format,
         encoding=loaded.encoding,
         content_hash=hashlib.sha256(data).hexdigest(),
@@ -104,15 +104,55 @@ def mark_pages(articles: list[Article], text: str, starts: list[tuple[int, int]]
             chunk.page = starts[bisect.bisect_right(offsets, at) - 1][1]
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and supported files under given folders (sorted: results never depend on order)."""
+def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
+    """Files as given, and supported files under given folders (sorted: results never depend on order),
+    with a result row for every entry of a folder that is not imported and why. In a folder only regular
+    files are read, and a link only when it points to a regular file inside that folder: a link to
+    /etc/passwd, a device, a pipe or a loop must not be indexed, nor hang the import."""
     files: list[Path] = []
+    skipped: list[FileResult] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
-        else:
+        if not path.is_dir():
             files.append(path)
-    return files
+            continue
+        root = path.resolve()
+        for entry in sorted(path.rglob("*")):
+            if entry.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            reason = _refusal(entry, root)
+            if reason:
+                skipped.append(FileResult(stored_name(str(entry)), "failed", reason=reason))
+            else:
+                files.append(entry)
+    once = {_key(path): path for path in reversed(files)}  # a file named twice (a folder and a file in it) once
+    return [path for path in files if once.get(_key(path)) is path], skipped
+
+
+def _refusal(entry: Path, root: Path) -> str:
+    """Why an entry of an imported folder is not read, or "" when it is a file to import."""
+    try:
+        if entry.is_symlink():
+            target = entry.resolve()
+            if not target.is_file():
+                return "符号链接指向的不是普通文件（设备、管道、文件夹或不存在），已跳过"
+            if not target.is_relative_to(root):
+                return "符号链接指向导入文件夹之外的文件，已跳过：如需导入，请把该文件本身复制到文件夹中"
+            return ""
+        if entry.is_dir():
+            return "这是文件夹，不是文件（名字像文件），已跳过"
+        if not entry.is_file():
+            return "不是普通文件（设备或管道），已跳过"
+    except RuntimeError:  # a link that points back to itself
+        return "符号链接循环指向自身，已跳过"
+    except OSError as exc:
+        return f"无法读取：{exc.strerror or exc}"
+    return ""
+
+
+def _key(path: Path) -> str:
+    """How the knowledge base names a file: its absolute path (a link by its own name, not its target's,
+    which may be imported too), as text SQLite can hold."""
+    return stored_name(str(path.parent.resolve() / path.name))
 
 
 def existing_documents(folder: Path) -> dict[str, tuple[int, str]]:
@@ -183,15 +223,16 @@ def ingest_paths(
             report("write", 1, 1)
         batch = _Batch()
 
-    files = expand_paths(paths)
+    files, skipped = expand_paths(paths)
+    results.extend(skipped)
     given = {
-        str(path.resolve()): meta
+        _key(path): meta
         for path in files
         if (meta := (meta_table or {}).get(path.name) or (meta_table or {}).get(str(path)))
     }
     if given:
         edits.set_meta(folder, given)
-    force = ({str(path.resolve()) for path in files} if reindex else set()) | set(given)
+    force = ({_key(path) for path in files} if reindex else set()) | set(given)
     for result, doc, replaced in _parse_each(
         files, folder, settings, rebuild, force, needs_rebuild(manifest), edits.load(folder), report
     ):
@@ -225,7 +266,7 @@ def _parse_each(
     if existing and stale:
         # written by an older layout: every document is indexed again from its file
         rebuild = True
-        given = {str(path.resolve()) for path in files}
+        given = {_key(path) for path in files}
         files = files + [Path(p) for p in existing if p not in given and Path(p).is_file()]
         for gone in (p for p in existing if not Path(p).is_file()):
             reason = "知识库格式已更新，但源文件已不存在，无法重建：请重新导入该文件"
@@ -254,27 +295,27 @@ def _parse_one(
     report: Progress,
 ) -> tuple[FileResult, Document | None, int | None]:
     """One file's result, its parsed document (None unless it is to be written) and the id it replaces."""
-    key = str(path.resolve())
+    key, shown = _key(path), stored_name(str(path))
     previous = None if rebuild else existing.get(key)
     if previous and key not in force and _unchanged(path, previous[1], settings.ingest.max_bytes):
-        return FileResult(str(path), "unchanged"), None, None  # known content: not even parsed
+        return FileResult(shown, "unchanged"), None, None  # known content: not even parsed
     try:
         doc = parse_file(path, settings, edits.stored_meta(hand_edits, key), report)
         edits.apply_passage_edits(doc, hand_edits)
         if not any(a.chunks for a in doc.articles):
             raise LoadError("该文件的段落都已被隐藏：请在“知识库”页恢复至少一段，或删除该文件")
     except QAError as exc:
-        return FileResult(str(path), "failed", reason=str(exc)), None, None
+        return FileResult(shown, "failed", reason=str(exc)), None, None
     except Exception as exc:  # a parser bug must not stop the batch either
         log.exception("解析 %s 出错", path)
-        return FileResult(str(path), "failed", reason=f"解析出错：{type(exc).__name__}: {exc}"), None, None
+        return FileResult(shown, "failed", reason=f"解析出错：{type(exc).__name__}: {exc}"), None, None
     twin = known_hashes.get(doc.content_hash)
     if twin and twin != key:
-        return FileResult(str(path), "duplicate", reason=f"与已导入的 {Path(twin).name} 内容相同"), None, None
+        return FileResult(shown, "duplicate", reason=f"与已导入的 {Path(twin).name} 内容相同"), None, None
     known_hashes[doc.content_hash] = key
     chunks = sum(len(a.chunks) for a in doc.articles)
     status = "replaced" if previous else "indexed"
-    return FileResult(str(path), status, chunks=chunks), doc, previous[0] if previous else None
+    return FileResult(shown, status, chunks=chunks), doc, previous[0] if previous else None
 
 
 def prepare(docs: list[Document], embedder: Embedder, batch_size: int, report: Progress) -> list[PreparedDocument]:

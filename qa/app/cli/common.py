@@ -3,6 +3,7 @@ failures become a Chinese line instead of a traceback."""
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -14,6 +15,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from qa.app.cli.chinese import install as _chinese_labels
 from qa.settings import Settings
@@ -33,6 +35,15 @@ ExportOption = Annotated[
     Optional[Path], typer.Option("--export", help="导出为 Word（.docx）或 Markdown（.md），按扩展名决定")
 ]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", envvar="QA_CONFIG", help="配置文件路径")]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def plain(text: str) -> Text:
+    """Text from a file or its name, shown as it is: never read as Rich markup or emoji codes, and control
+    characters (terminal escapes, a line break in a name) written as \\xNN."""
+    return Text(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -18,6 +19,7 @@ from qa.app.cli.common import (
     err,
     kb_path,
     out,
+    plain,
     settings_from,
     user_errors,
 )
@@ -36,6 +38,7 @@ def ingest(
     meta: Annotated[Optional[Path], typer.Option("--meta", help="元数据表 CSV：file,title,author,place,date")] = None,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """导入文档：解析、分块、向量化并写入知识库。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -71,17 +74,24 @@ def ingest(
                 bar.update(tasks[stage], completed=done, total=total)
 
             results = ingest_paths(paths, folder, settings, embedder, rebuild, meta_table, progress)
-    table = Table(title=f"导入结果（知识库 {folder.name}）")
+    counts = {s: sum(r.status == s for r in results) for s in STATUS_ZH}
+    if as_json:
+        print(json.dumps({"results": [asdict(r) for r in results], "counts": counts}, ensure_ascii=False, indent=1))
+    else:
+        _print_results(results, folder.name, counts)
+    if results and counts["failed"] == len(results):
+        raise typer.Exit(1)
+
+
+def _print_results(results: list, kb: str, counts: dict[str, int]) -> None:
+    table = Table(title=plain(f"导入结果（知识库 {kb}）"))
     for col in ("文件", "结果", "分块数", "原因"):
         table.add_column(col)
     for r in results:
         style = "red" if r.status == "failed" else None
-        table.add_row(Path(r.path).name, STATUS_ZH[r.status], str(r.chunks or ""), r.reason, style=style)
+        table.add_row(plain(Path(r.path).name), STATUS_ZH[r.status], str(r.chunks or ""), plain(r.reason), style=style)
     out.print(table)
-    counts = {s: sum(r.status == s for r in results) for s in STATUS_ZH}
     out.print("，".join(f"{STATUS_ZH[s]} {n}" for s, n in counts.items() if n))
-    if results and counts["failed"] == len(results):
-        raise typer.Exit(1)
 
 
 @app.command()
