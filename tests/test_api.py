@@ -15,6 +15,7 @@ import pytest
 
 from qa.app.api.guard import ApiError, Guard
 from qa.app.api.keys import key_store
+from qa.app.store.accounts import AccountStore
 from qa.embeddings import HASH_MODEL
 from qa.settings import ApiSettings, EmbeddingSettings, Settings
 
@@ -217,7 +218,7 @@ def test_a_local_server_without_keys_is_open_but_one_on_the_network_is_not(seed_
 
 def test_rate_and_concurrency_limits_answer_429_with_retry_after(tmp_path):
     settings = ApiSettings(requests_per_minute=2, concurrency=1, queue_wait_s=0.05)
-    guard = Guard(settings, key_store(tmp_path), "127.0.0.1")
+    guard = Guard(settings, key_store(tmp_path), "127.0.0.1", AccountStore(tmp_path))
     caller = guard.caller(None, "127.0.0.1")
     guard.check_rate(caller)
     guard.check_rate(caller)
@@ -308,3 +309,81 @@ def test_llm_answers_stream_sentence_by_sentence_and_a_client_leaving_frees_its_
             start = time.monotonic()
             again = client.chat.completions.create(model="qa-default", messages=ask)
             assert "301支" in again.choices[0].message.content and time.monotonic() - start < 15
+
+
+def _served_with_accounts(seed_kb, root: Path):
+    """`qa serve` (page and API on one port) over knowledge bases A and B, with a reader and an editor of A."""
+    from qa.app.web.layout import serve
+
+    for name in ("A", "B"):
+        shutil.copytree(seed_kb.folder, root / name)
+    accounts = AccountStore(root)
+    accounts.add("读者甲", "reader-password", grants={"A": "reader"})
+    accounts.add("编辑甲", "editor-password", grants={"A": "editor"})
+    settings = Settings(index_dir=str(root), embedding=EmbeddingSettings(model=HASH_MODEL))
+    port = free_port()
+    return serve(settings, "127.0.0.1", port, block=False), f"http://127.0.0.1:{port}"
+
+
+# every route of the API and what it is asked, per knowledge base; a new route without a line here fails
+ROUTE_CALLS = {
+    ("GET", "/v1/models"): lambda kb: None,
+    ("POST", "/v1/chat/completions"): lambda kb: {
+        "model": f"qa-{kb}",
+        "messages": [{"role": "user", "content": "积分超市"}],
+    },
+    ("POST", "/api/search"): lambda kb: {"kb": kb, "query": "积分超市"},
+    ("POST", "/retrieval"): lambda kb: {"knowledge_id": kb, "query": "积分超市"},
+}
+
+
+def test_every_route_serves_only_what_the_callers_account_or_key_may_read(seed_kb, tmp_path):
+    from qa.app.api.routes import api_router
+
+    routes = {(m, r.path) for r in api_router(Settings(), None, "127.0.0.1").routes for m in r.methods}
+    assert routes == set(ROUTE_CALLS)
+    app, url = _served_with_accounts(seed_kb, tmp_path)
+    try:  # accounts and no key yet: the API is closed like the page
+        assert httpx.post(f"{url}/api/search", json={"kb": "B", "query": "积分超市"}).status_code == 401
+        assert httpx.get(f"{url}/v1/models").status_code == 401
+        store = key_store(tmp_path)
+        _, key_a = store.add("A 专用", ["A"])
+        _, reader_key = store.add("读者甲的密钥", ["*"], owner="读者甲")  # its owner reads A only
+        clients = {"anonymous": httpx.Client(), "key A": httpx.Client(), "reader's key": httpx.Client()}
+        clients["key A"].headers["Authorization"] = f"Bearer {key_a}"
+        clients["reader's key"].headers["Authorization"] = f"Bearer {reader_key}"
+        for name, password in (("读者甲", "reader-password"), ("编辑甲", "editor-password")):
+            clients[name] = httpx.Client()
+            assert clients[name].post(f"{url}/login", data={"username": name, "password": password}).status_code == 200
+        allowed = {"anonymous": set(), "key A": {"A"}, "reader's key": {"A"}, "读者甲": {"A"}, "编辑甲": {"A"}}
+        for caller, client in clients.items():
+            for (method, path), body_for in ROUTE_CALLS.items():
+                for kb in ("A", "B"):
+                    reply = client.request(method, f"{url}{path}", json=body_for(kb), timeout=60)
+                    if caller == "anonymous":
+                        assert reply.status_code == 401, (caller, path, kb, reply.text)
+                    elif path == "/v1/models":
+                        assert reply.status_code == 200
+                        assert {m["qa"]["kb"] for m in reply.json()["data"]} == allowed[caller], caller
+                    elif kb in allowed[caller]:
+                        assert reply.status_code == 200, (caller, path, kb, reply.text)
+                    else:
+                        assert reply.status_code == 403, (caller, path, kb, reply.text)
+                        assert "B" not in reply.text.replace("“B”", "")  # no other knowledge base is named
+            missing = client.post(f"{url}/api/search", json={"kb": "C", "query": "积分超市"})
+            if caller != "anonymous":
+                assert missing.status_code == 404 and "“B”" not in missing.text and "、B" not in missing.text
+        clients["anonymous"].headers["Authorization"] = "Bearer not-a-key"
+        assert clients["anonymous"].post(f"{url}/api/search", json={"kb": "A", "query": "x"}).status_code == 401
+    finally:
+        app.close()
+
+
+def test_the_start_up_line_says_who_may_call(seed_kb, tmp_path):
+    from qa.app.api.routes import guard_for
+
+    settings = Settings(index_dir=str(tmp_path))
+    assert "本机开放" in guard_for(settings, "127.0.0.1").mode()
+    assert "本机以外" in guard_for(settings, "0.0.0.0").mode()
+    AccountStore(tmp_path).add("管理员", "admin-password", admin=True)
+    assert "已建立账号" in guard_for(settings, "127.0.0.1").mode()

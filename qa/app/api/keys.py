@@ -28,6 +28,7 @@ class ApiKey:
     kbs: tuple[str, ...]
     created: str
     revoked: bool = False
+    owner: str = ""  # the account it was made for: it then serves only what that account may read
 
     def may_use(self, kb: str) -> bool:
         return ALL_KBS in self.kbs or kb in self.kbs
@@ -62,7 +63,7 @@ class KeyStore:
         digest = _digest(secret)
         return next((k for k in self.active() if hmac.compare_digest(k.digest, digest)), None)
 
-    def add(self, name: str, kbs: list[str]) -> tuple[ApiKey, str]:
+    def add(self, name: str, kbs: list[str], owner: str = "") -> tuple[ApiKey, str]:
         if not kbs:
             raise UserError("请用 --kb 指定此密钥可用的知识库", "如 --kb default；所有知识库用 --kb '*'")
         secret = PREFIX + secrets.token_urlsafe(32)
@@ -72,6 +73,7 @@ class KeyStore:
             digest=_digest(secret),
             kbs=tuple(kbs),
             created=time.strftime("%Y-%m-%d %H:%M:%S"),
+            owner=owner,
         )
         self._write([*self.keys(), key])
         return key, secret

@@ -26,6 +26,7 @@ from qa.app.api import shapes
 from qa.app.api.dify import matches
 from qa.app.api.guard import ApiError, Caller, Guard
 from qa.app.api.keys import key_store
+from qa.app.store.accounts import AccountStore
 from qa.app.workspace import Workspace, filters_from
 from qa.errors import QAError
 from qa.settings import Settings
@@ -33,15 +34,23 @@ from qa.settings import Settings
 PIECE = 24  # characters per streamed chunk
 
 
-def api_router(settings: Settings, ws: Workspace, host: str) -> APIRouter:
+SessionUser = Callable[[Request], "str | None"]  # the signed-in page user of a request, when beside the page
+
+
+def api_router(settings: Settings, ws: Workspace, host: str, session_user: SessionUser | None = None) -> APIRouter:
     """The API's routes over the knowledge bases of ``ws``; ``host`` is where the server listens."""
-    api = Api(settings, ws, host)
+    api = Api(settings, ws, host, session_user)
     router = APIRouter()
     router.add_api_route("/v1/models", _openai_errors(api.models), methods=["GET"])
     router.add_api_route("/v1/chat/completions", _openai_errors(api.chat), methods=["POST"])
     router.add_api_route("/api/search", _openai_errors(api.search), methods=["POST"])
     router.add_api_route("/retrieval", api.retrieval, methods=["POST"])
     return router
+
+
+def guard_for(settings: Settings, host: str) -> Guard:
+    config_users = frozenset(entry.username for entry in settings.ui.auth)
+    return Guard(settings.api, key_store(settings.index_dir), host, AccountStore(settings.index_dir), config_users)
 
 
 def _openai_errors(handler: Callable) -> Callable:
@@ -59,14 +68,18 @@ def _openai_errors(handler: Callable) -> Callable:
 
 
 class Api:
-    def __init__(self, settings: Settings, ws: Workspace, host: str) -> None:
+    def __init__(self, settings: Settings, ws: Workspace, host: str, session_user: SessionUser | None = None) -> None:
         self.settings = settings
         self.ws = ws
-        self.guard = Guard(settings.api, key_store(settings.index_dir), host)
+        self.guard = guard_for(settings, host)
+        self.session_user = session_user or (lambda request: None)
         self.mode = "llm" if settings.llm.enabled else "extractive"
 
+    def caller(self, request: Request) -> Caller:
+        return self.guard.caller(request.headers.get("authorization"), _address(request), self.session_user(request))
+
     async def models(self, request: Request) -> dict:
-        caller = self.guard.caller(request.headers.get("authorization"), _address(request))
+        caller = self.caller(request)
         data = [
             {
                 "id": shapes.model_id(kb),
@@ -161,7 +174,7 @@ class Api:
 
     async def _admitted(self, request: Request) -> tuple[Caller, dict[str, Any]]:
         """The caller, if it may call now, and the request's JSON body, if it is not too large."""
-        caller = self.guard.caller(request.headers.get("authorization"), _address(request))
+        caller = self.caller(request)
         self.guard.check_rate(caller)
         self.guard.check_size(int(request.headers.get("content-length") or 0))
         raw = await request.body()
@@ -179,7 +192,8 @@ class Api:
             raise ApiError(400, f"请指定知识库（{what}）", "invalid_request_error")
         names = self.ws.names()
         if kb not in names:
-            raise ApiError(404, f"知识库 “{kb}” 不存在：可用的有 {'、'.join(names) or '（无）'}", "model_not_found")
+            usable = [name for name in names if caller.may_use(name)]  # never name the others
+            raise ApiError(404, f"知识库 “{kb}” 不存在：可用的有 {'、'.join(usable) or '（无）'}", "model_not_found")
         self.guard.check_kb(caller, kb)
         return kb
 

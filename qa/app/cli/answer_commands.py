@@ -207,10 +207,12 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """启动网页界面（问答、相似经验、起草引用、知识库管理）。"""
+    from qa.app.api.routes import guard_for
     from qa.app.web.layout import serve as serve_app
 
     with user_errors():
         settings = settings_from(config, index_dir)
         host, port = host or settings.ui.host, port or settings.ui.port
         out.print(f"网页界面：http://{host}:{port}  （Ctrl+C 退出）")
+        out.print(guard_for(settings, host).mode(), highlight=False)
         serve_app(settings, host, port, kb)

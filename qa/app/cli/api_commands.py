@@ -25,7 +25,7 @@ def api(
     import uvicorn
     from fastapi import FastAPI
 
-    from qa.app.api.routes import api_router
+    from qa.app.api.routes import api_router, guard_for
     from qa.app.workspace import Workspace
 
     with user_errors():
@@ -34,6 +34,7 @@ def api(
         server = FastAPI(title="经验材料问答 API")
         server.include_router(api_router(settings, Workspace(settings), host))
         out.print(f"接口地址：http://{host}:{port}/v1  （OpenAI 兼容；Dify 外部知识库：http://{host}:{port}）")
+        out.print(guard_for(settings, host).mode(), highlight=False)
         uvicorn.run(server, host=host, port=port, log_level="warning")
 
 
@@ -41,16 +42,23 @@ def api(
 def apikey_add(
     name: Annotated[str, typer.Argument(metavar="用途", help="密钥用途，如 “Dify 工作流” 或 “张三的 Cherry Studio”")],
     kb: Annotated[list[str], typer.Option("--kb", help="可用的知识库（可多次给出；所有知识库用 '*'）")] = [],  # noqa: B006
+    user: Annotated[
+        Optional[str], typer.Option("--user", help="所属账号：密钥只能用该账号有权读取的知识库，账号删除后失效")
+    ] = None,
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:
     """新建 API 密钥（只显示这一次，请妥善保存）。"""
     from qa.app.api.keys import key_store
+    from qa.app.store.accounts import AccountStore
 
     with user_errors():
         settings = settings_from(config, index_dir)
-        key, secret = key_store(settings.index_dir).add(name, kb)
-        out.print(f"已新建 API 密钥 {key.id}（{name}，可用知识库：{'、'.join(key.kbs)}）：")
+        if user:
+            AccountStore(settings.index_dir).get(user)  # names the fix when there is no such account
+        key, secret = key_store(settings.index_dir).add(name, kb, owner=user or "")
+        owned = f"，所属账号：{user}" if user else ""
+        out.print(f"已新建 API 密钥 {key.id}（{name}，可用知识库：{'、'.join(key.kbs)}{owned}）：", highlight=False)
         out.print(secret, highlight=False)
         out.print("密钥只显示这一次；服务端只保存它的摘要。")
 

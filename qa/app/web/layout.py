@@ -8,6 +8,8 @@ cannot hold up uploads or searches: each kind of work has its own concurrency sl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import gradio as gr
 
 from qa.app import workspace as pages
@@ -196,6 +198,18 @@ def _settings_tab(k: KnowledgeBaseHandlers, kb_select):
     return summary, save
 
 
+def _page_user(app) -> Callable:
+    """The user signed in on the page (Gradio's session cookie), so the page's own calls to the API
+    need no key."""
+
+    def user(request) -> str | None:
+        cookies = request.cookies
+        token = cookies.get(f"access-token-{app.cookie_id}") or cookies.get(f"access-token-unsecure-{app.cookie_id}")
+        return app.tokens.get(token) if token else None
+
+    return user
+
+
 def serve(settings: Settings, host: str, port: int, kb: str | None = None, block: bool = True) -> gr.Blocks:
     """Start the app, with the HTTP API (OpenAI-compatible, Dify retrieval, search) on the same port;
     with ``block=False`` return at once (the caller closes it with ``.close()``)."""
@@ -217,7 +231,7 @@ def serve(settings: Settings, host: str, port: int, kb: str | None = None, block
         quiet=not block,
     )
     # Gradio has no catch-all route, so routes added to its app after launch are reached as they are
-    demo.app.include_router(api_router(settings, handlers.ws, host))
+    demo.app.include_router(api_router(settings, handlers.ws, host, _page_user(demo.app)))
     if block:
         demo.block_thread()
     return demo
