@@ -68,15 +68,16 @@ def answer_table(answers: dict) -> list[str]:
     lines = [
         "",
         "| answers: kind | holds gold (tune / check) | refused | other-place quotes per answer "
-        "| shown 较高 | 较高 holding gold |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| shown 较高 | 较高 holding gold | short answer overlaps gold |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for kind in answers["all"]:
         cells = []
-        for metric in ("abstained" if kind == "negative" else "holds_gold", "refused", "other_place_quotes", "high"):
+        metrics = ("abstained" if kind == "negative" else "holds_gold", "refused", "other_place_quotes", "high")
+        for metric in (*metrics, "short_answer_overlaps"):
             values = [answers[h].get(kind, {}).get(metric) for h in ("tune", "check")]
             cells.append(" / ".join("–" if v is None else f"{v:.3f}" for v in values))
-        cells.append(" / ".join(_high_precision(answers[h].get(kind, {})) for h in ("tune", "check")))
+        cells.insert(4, " / ".join(_high_precision(answers[h].get(kind, {})) for h in ("tune", "check")))
         label = "negative (abstained)" if kind == "negative" else kind
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return [*lines, ""]

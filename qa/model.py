@@ -231,6 +231,7 @@ class Answer:
     confidence: str  # "high" | "low" | "none"
     related: list[Hit] = field(default_factory=list)  # closest passages when abstaining ("可能相关")
     notice: str = ""  # e.g. why the LLM was not used for this answer
+    short_answer: str = ""  # the words that answer a single-fact question ("7882支", "2021年"), inside a quote
 
     @property
     def unsupported(self) -> list[AnswerSentence]:
@@ -245,6 +246,7 @@ class Answer:
             "abstained": self.abstained,
             "confidence": self.confidence,
             "notice": self.notice,
+            "short_answer": self.short_answer,
             "citations": [c.to_dict() for c in self.citations],
             "sentences": [asdict(s) for s in self.sentences],
             "unsupported": [asdict(s) for s in self.unsupported],

@@ -148,6 +148,18 @@ def sentence_spans(text: str, min_chars: int = 8) -> list[tuple[int, int]]:
     return spans or [(0, len(text))]
 
 
+def paragraph_sentence_spans(text: str, min_chars: int = 8) -> list[tuple[int, int]]:
+    """``sentence_spans`` within each paragraph (line): no span runs across a line break, so a quote never
+    glues the next paragraph's heading ("…达到18792元。聚焦组织强引领…") onto the sentence it quotes."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        if line.strip():
+            spans.extend((offset + s, offset + e) for s, e in sentence_spans(line, min_chars))
+        offset += len(line) + 1
+    return spans or [(0, len(text))]
+
+
 def sentences(text: str, min_chars: int = 8) -> list[str]:
     """The sentences of a chunk, for sentence-level matching and quoting."""
     return [text[start:end] for start, end in sentence_spans(text, min_chars)]

@@ -328,7 +328,7 @@ def test_the_best_sentence_is_quoted_with_what_was_done_after_it(embedder, quest
 
 def test_a_quote_reads_on_into_the_neighbouring_chunk_its_passage_joins(embedder):
     """Chunks are scored by their own rank, but quoted from the passage the search shows: the best
-    sentence ends its chunk, and what was done, in the next chunk (which ranked too), is read on to."""
+    sentence ends its chunk, and what was done, in the next chunk (which ranked too), is quoted after it."""
     from qa.answer.extractive import choose_quotes
     from qa.model import Hit
 
@@ -348,9 +348,10 @@ def test_a_quote_reads_on_into_the_neighbouring_chunk_its_passage_joins(embedder
     question = "几个村合并以后人心不齐，村两委工作难开展怎么办？"
     [alone, *_] = choose_quotes(question, [first, second], embedder)
     assert alone.text([first, second]) == problem  # within its chunk there is nothing to read on to
-    [quote, *_] = choose_quotes(question, [first, second], embedder, passages=[passage])
-    assert quote.hit == 0 and quote.text([passage]).startswith(problem)
-    assert quote.text([passage]).endswith("村民的心慢慢聚到了一起。")
+    [quote, after, *_] = choose_quotes(question, [first, second], embedder, passages=[passage])
+    # the problem ends its paragraph: what was done, opening the next, is quoted on its own (never across)
+    assert quote.hit == after.hit == 0 and quote.text([passage]) == problem
+    assert after.text([passage]) == "村党支部把党的政策编成“渔鼓调”，唱到田间地头，村民的心慢慢聚到了一起。"
 
 
 def test_a_sentence_pointing_back_is_quoted_with_what_it_points_to(embedder):
@@ -603,3 +604,44 @@ def test_high_confidence_needs_cited_passages_that_cover_the_question(real_seed_
     # everyday wording the passages barely share: quoted, but not at 较高
     answer = answerer.ask("怎样让群众一眼看出哪家住着党员")
     assert not answer.abstained and answer.confidence == "low"
+
+
+def test_a_quote_stops_at_the_end_of_its_paragraph(extractive):
+    """The 18792元 sentence ends seed 001's first paragraph; the next one opens with a heading."""
+    answer = extractive.ask("偏坡乡2024年农村居民人均可支配收入达到多少？")
+    quote = next(c.quote for c in answer.citations if "18792元" in c.quote)
+    assert quote.endswith("18792元。") and "聚焦组织强引领" not in quote
+    for question in ("偏坡乡怎样开展党员教育培训？", "偏坡乡的“四能一创”工作法是什么？"):
+        assert all("\n" not in c.quote for c in extractive.ask(question).citations)
+
+
+def test_a_quantity_question_quotes_the_figure_in_the_measure_word_asked(embedder):
+    """The first sentence shares more of the question's words and holds a figure; the one in 支 answers."""
+    from qa.answer.extractive import choose_quotes
+    from qa.model import Hit
+
+    intro = "云浮市在自然村组建互助工作队，村民互助工作队参与率达到85%，成为基层治理的新力量。"
+    count = "目前全市已组建起7882支这样的队伍。"
+    text = intro + "\n" + count
+    hits = [Hit(1, "a.txt", "云浮互助", "云浮市", ["云浮互助"], text, 0, len(text), 1.0)]
+    question = "云浮在自然村组建的互助工作队，目前全市有多少支？"
+    assert choose_quotes(question, hits, embedder)[0].text(hits) == count
+
+
+def test_short_answers_are_the_words_that_answer_a_single_fact():
+    from qa.search.question import short_answer
+
+    assert short_answer("云浮全市有多少支互助工作队？", ["全市已组建起7882支这样的队伍。"]) == "7882支"
+    assert short_answer("法治社工累计化解了多少起纠纷？", ["累计化解纠纷1800余件。"]) == "1800余件"
+    assert short_answer("卫生方面的投诉降了多少？", ["卫生投诉下降92%。"]) == "92%"
+    assert short_answer("合作社是哪一年成立的？", ["2015年3月，合作社正式挂牌。"]) == "2015年3月"
+    assert short_answer("思南县怎样培育村级骨干？", ["实施“头雁”工程，培育村级骨干。"]) == ""
+
+
+def test_short_answer_is_in_the_json_answer_and_bold_on_the_page(extractive):
+    from qa.app.web.render import answer_message
+
+    answer = extractive.ask("偏坡乡2024年农村居民人均可支配收入达到多少元？")
+    assert answer.short_answer == "18792元" and answer.to_dict()["short_answer"] == "18792元"
+    assert "**18792元**" in answer_message(answer.to_dict())
+    assert extractive.ask("偏坡乡怎样开展党员教育培训？").short_answer == ""

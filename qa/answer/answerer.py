@@ -42,6 +42,7 @@ from qa.model import Answer, AnswerSentence, Filters, Hit
 from qa.search.confidence import CONFIDENT_COVERAGE, coverage, question_words
 from qa.search.hybrid import HybridRetriever, SearchResult
 from qa.search.query import normalise_query, wants_other_places
+from qa.search.question import short_answer
 from qa.settings import Settings
 from qa.text import place_words, words
 
@@ -130,6 +131,7 @@ class Answerer:
         lines = compose(standalone, quotes, hits)
         answer = self._build(question, standalone, lines, hits, "extractive", {q.hit + 1: q for q in quotes})
         answer.notice, answer.confidence = notice, _confidence(answer, result.confident and self._covered(answer))
+        answer.short_answer = short_answer(standalone, [c.quote for c in answer.citations])
         yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
 
@@ -150,6 +152,11 @@ class Answerer:
                 yield AnswerEvent("delta", new)
         answer = self._from_llm(question, standalone, text, hits)
         answer.confidence = _confidence(answer, confident and self._covered(answer))
+        # the model's words that answer, when a verified sentence states them and a cited passage holds them
+        said = [s.text for s in answer.sentences if s.supported and s.citations]
+        found = short_answer(standalone, said)
+        if any(found in c.passage for c in answer.citations):
+            answer.short_answer = found
         if answer.text.startswith(shown.shown):
             rest = answer.text[len(shown.shown) :]
             if rest:

@@ -17,7 +17,8 @@ from qa.model import Hit
 from qa.search.confidence import QUOTED
 from qa.search.hybrid import EXPANSION_WEIGHT
 from qa.search.query import is_survey, normalise_query
-from qa.text import char_pairs, expand, sentence_spans, tokenize
+from qa.search.question import analyse, stated_answer
+from qa.text import char_pairs, expand, paragraph_sentence_spans, tokenize
 
 HEADER = "以下为资料原文摘录（摘录模式，未使用大模型）："
 MAX_SENTENCES = 4
@@ -31,6 +32,7 @@ KEEP_SHARE = 0.6
 # and the figure asked for is in the best one
 KEEP_SHARE_NUMBER = 0.75
 SHORT_QUOTE = 30
+UNIT_MATCH = 0.15  # beside the 0.15 any figure earns, for a figure in the measure word asked
 # the weights of the sentence score; the rest of a sentence's score comes from what the question asks for
 LEXICAL, DENSE, RANK = 0.45, 0.35, 0.2
 
@@ -93,7 +95,13 @@ def choose_quotes(
     lexical = _overlap(cleaned, texts, expand(cleaned))
     dense = embedder.embed_documents(texts) @ embedder.embed_query(cleaned)
     placing = _how_bonus(cleaned, hits) if _ASKS_HOW.search(question) else [0.0] * len(hits)
+    asked = analyse(question)
+    # a sentence stating the figure in the unit asked ("全市已组建起7882支这样的队伍") is read with its passage,
+    # which names the subject: it need not repeat the question's words to answer it
+    subject = _overlap(cleaned, [h.text for h in hits], expand(cleaned)) if asked.unit else []
     for c, lex, cos, text in zip(candidates, lexical, dense, texts, strict=True):
+        if asked.unit and stated_answer(asked, text):
+            lex = max(lex, subject[c.hit]) + UNIT_MATCH / LEXICAL
         c.score = LEXICAL * lex + DENSE * float(cos) + RANK / (c.hit + 1) + _asks_bonus(question, text) + placing[c.hit]
     ranked = sorted(candidates, key=lambda c: (-c.score, c.hit, c.start))
     if is_survey(question):
@@ -117,6 +125,8 @@ def choose_quotes(
         chosen, hits = _onto(chosen, hits, passages), passages
     chosen = [_with_previous_if_pointing(_with_next_if_heading(q, hits), hits) for q in chosen]
     chosen[0] = _read_on(chosen[0], hits, chosen[1:])
+    if (after := _next_paragraph_opening(chosen[0], hits, chosen[1:])) is not None:
+        chosen.insert(1, after)  # what was done, told in the next paragraph: a quote of its own
     return _merged([_answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])
 
 
@@ -145,7 +155,7 @@ def _holds(passage: Hit, chunk: Hit) -> bool:
 
 def _sentences(hits: list[Hit]) -> list[Quote]:
     """Every sentence of the passages, unscored, in reading order."""
-    return [Quote(i, s, e, 0.0) for i, hit in enumerate(hits) for s, e in sentence_spans(hit.text)]
+    return [Quote(i, s, e, 0.0) for i, hit in enumerate(hits) for s, e in paragraph_sentence_spans(hit.text)]
 
 
 def _about_place(candidates: list[Quote], hits: list[Hit], names: tuple[str, ...]) -> list[Quote]:
@@ -205,7 +215,8 @@ def _with_previous_if_pointing(quote: Quote, hits: list[Hit]) -> Quote:
     text = hits[quote.hit].text
     if not _POINTS_BACK.match(text[quote.start : quote.end]):
         return quote
-    before = [s for s in sentence_spans(text, min_chars=1) if s[1] <= quote.start]
+    before = [s for s in paragraph_sentence_spans(text, min_chars=1) if s[1] <= quote.start]
+    before = [s for s in before if "\n" not in text[s[1] : quote.start]]  # the same paragraph only
     return Quote(quote.hit, before[-1][0], quote.end, quote.score) if before else quote
 
 
@@ -222,6 +233,21 @@ def _read_on(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote:
     return Quote(quote.hit, quote.start, following[1], quote.score)
 
 
+def _next_paragraph_opening(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote | None:
+    """The first sentence of the paragraph after the quote, when the quote ends its paragraph, that sentence is
+    not a heading and no other quote holds it. The best sentence often states the problem at a paragraph's end
+    and what was done opens the next; a quote never runs across the break, so that sentence stands alone."""
+    text = hits[quote.hit].text
+    if _next_sentence(quote, hits) is not None:
+        return None
+    following = next((s for s in paragraph_sentence_spans(text) if s[0] >= quote.end), None)
+    if following is None or following[1] - following[0] < SHORT_QUOTE:
+        return None
+    if any(o.hit == quote.hit and o.start < following[1] and o.end > following[0] for o in others):
+        return None
+    return Quote(quote.hit, following[0], following[1], quote.score)
+
+
 def _answered(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote:
     """A quote ending in a question ("如何让来自不同地域的移民‘心往一处想’？") is read on to the answer that
     follows it: news and reports ask a question only to answer it next. Everyday answers held the gold
@@ -231,8 +257,10 @@ def _answered(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote:
 
 
 def _next_sentence(quote: Quote, hits: list[Hit]) -> tuple[int, int] | None:
-    """The span of the sentence after the quote in its passage, if there is one."""
-    return next((s for s in sentence_spans(hits[quote.hit].text) if s[0] >= quote.end), None)
+    """The span of the sentence after the quote in its paragraph, if there is one."""
+    text = hits[quote.hit].text
+    following = next((s for s in paragraph_sentence_spans(text) if s[0] >= quote.end), None)
+    return following if following and "\n" not in text[quote.end : following[0]] else None
 
 
 def _with_next_if_heading(quote: Quote, hits: list[Hit]) -> Quote:

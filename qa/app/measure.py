@@ -4,6 +4,7 @@ Used by ``qa eval`` and by ``bench/retrieval_eval.py``."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,6 +63,16 @@ def measure(answerer: Answerer, questions: list[dict], k: int = 10, compare: boo
     }
 
 
+def char_f1(found: str, gold: str) -> float:
+    """Character-level F1 of two strings (CMRC's measure, on characters as counted, spaces left out)."""
+    found, gold = found.replace(" ", ""), gold.replace(" ", "")
+    common = sum((Counter(found) & Counter(gold)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(found), common / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
 def measure_answers(answerer: Answerer, questions: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
     """Per half and kind: answers holding the gold text, negatives abstained, answerable questions refused,
     citations from another place inside an answer to a question about one place (should be 0), and how
@@ -78,6 +89,11 @@ def measure_answers(answerer: Answerer, questions: list[dict]) -> dict[str, dict
             row = {
                 "holds_gold": float(any(g["contains"] in quoted for g in item["gold"])),
                 "refused": float(answer.abstained),
+                # the marked words that answer overlap the gold (character F1 ≥ 0.5), as reading benchmarks count
+                "short_answer_overlaps": float(
+                    max(char_f1(answer.short_answer, g["contains"]) for g in item["gold"]) >= 0.5
+                ),
+                "short_answer_given": float(bool(answer.short_answer)),
             }
         else:
             row = {"abstained": float(answer.abstained)}

@@ -55,6 +55,7 @@ def extension(answer: Answer) -> dict[str, Any]:
         "confidence": answer.confidence,
         "standalone_question": answer.standalone_question,
         "notice": answer.notice,
+        "short_answer": answer.short_answer,
         "citations": [c.to_dict() for c in answer.citations],
         "sentences": [
             {"text": s.text, "citations": s.citations, "verified": s.supported, "problems": s.problems}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.markup import escape
 
 from qa.app.cli.common import (
     ConfigOption,
@@ -85,6 +86,8 @@ def _print_answer(answer: Any, already_shown: bool) -> None:
         out.print()
     else:
         out.print(answer.text, highlight=False, markup=False)
+    if answer.short_answer:
+        out.print(f"\n简答：[bold]{escape(answer.short_answer)}[/bold]", highlight=False)
     out.print(f"\n[dim]回答方式：{badge}　可信度：{CONFIDENCE_ZH[answer.confidence]}[/dim]")
     for s in answer.unsupported:
         out.print(f"[yellow]未能核实：{s.text}（{'；'.join(s.problems)}）[/yellow]", highlight=False)

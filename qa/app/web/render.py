@@ -101,6 +101,8 @@ def answer_message(answer: dict, turn: int = 0) -> str:
         lambda m: f"[\\[{m.group(1)}\\]](#cite-{turn}-{m.group(1)})" if int(m.group(1)) in cited else m.group(0),
         safe_markdown(answer["text"]),
     )
+    if short := safe_markdown(answer.get("short_answer") or ""):  # the words that answer, in bold where quoted
+        text = text.replace(short, f"**{short}**", 1)
     parts = [text]
     for sentence in answer["unsupported"]:
         parts.append(

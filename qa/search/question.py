@@ -1,0 +1,97 @@
+"""What a question asks for, parsed once: the kind of thing asked (a quantity and its measure word, a time,
+a definition, how, a list…), read by the answer stage to prefer the sentence that states it and to mark the
+words that answer ("7882支", "2021年").
+
+Measure words come in families: "多少起纠纷" is answered by "化解纠纷1800余件", "招几个人" by "10人".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# the measure word or unit after 多少/几 ("多少支", "几个人", "多少万元"); 个 alone says little, the word after it more
+_ASKED_QUANTITY = re.compile(
+    r"(?:多少|(?<=[^，。？！,\s])几)(?:个)?(万|亿|千|百)?"
+    r"([支起件宗例人名位户家个元块亩公顷吨斤公斤次场项条座所村镇平方米公里千米米岁年天小时倍%])?"
+)
+_ASKS_SHARE = re.compile(r"比例|占比|百分之多少|比重|覆盖率|率是多少|增长了多少|下降了多少|降了多少|提高了多少")
+_ASKS_TIME = re.compile(r"哪一年|哪年|什么时候|何时|哪个月|几月|哪一天|哪天|什么时间|哪个朝代|哪个年代")
+_ASKS_HOW = re.compile(r"(?:怎样|怎么|如何)(?!样)|做法|举措|措施|办法")
+_ASKS_WHY = re.compile(r"为什么|为何|原因")
+_ASKS_LIST = re.compile(r"哪些|有什么|包括|包含")
+_ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内涵")
+_ASKS_PERSON = re.compile(r"是谁|谁是|由谁|哪位")
+
+# measure words that answer one another
+_FAMILIES = ("起件宗例", "人名位", "户家", "元块", "亩公顷", "吨斤公斤", "次场", "项条", "座所")
+# digits, or Chinese numerals of two characters or more ("三十", "两千"), or one that is not 一 ("五人");
+# a lone 一 is an article ("一批", "一件实事"), not a count
+_NUMBER = r"(?:\d[\d,，.]*|[一二三四五六七八九十百千两]{2,}|[两二三四五六七八九十])"
+_TIME_SPAN = re.compile(
+    r"(?:\d{4}|[一二〇零三四五六七八九]{4})年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日|\d{1,2}世纪\d{0,2}年代"
+)
+_ANY_QUANTITY = re.compile(_NUMBER + r"(?:余|多)?(?:万|亿)?(?:%|％|[^\s\d，。、；：,.！？“”（）()]{1,2})?")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: str  # quantity | share | time | person | definition | list | how | why | other
+    unit: str = ""  # the measure word asked for (支, 起, 人, 元, %…), "" when none is named
+
+    @property
+    def asks_single_fact(self) -> bool:
+        return self.kind in ("quantity", "share", "time")
+
+
+def analyse(question: str) -> Question:
+    if _ASKS_TIME.search(question):
+        return Question(question, "time")
+    if _ASKS_SHARE.search(question):
+        return Question(question, "share", "%")
+    if match := _ASKED_QUANTITY.search(question):
+        return Question(question, "quantity", (match.group(1) or "") + (match.group(2) or ""))
+    for kind, pattern in (
+        ("person", _ASKS_PERSON),
+        ("definition", _ASKS_DEFINITION),
+        ("list", _ASKS_LIST),
+        ("why", _ASKS_WHY),
+        ("how", _ASKS_HOW),
+    ):
+        if pattern.search(question):
+            return Question(question, kind)
+    return Question(question, "other")
+
+
+def _unit_pattern(unit: str) -> re.Pattern[str]:
+    """A figure in the unit asked, or in a unit of its family: 多少起 is answered by 1800余件."""
+    scale, measure = (unit[0], unit[1:]) if unit[:1] in "万亿千百" and len(unit) > 1 else ("", unit)
+    family = next((f for f in _FAMILIES if measure in f), measure)
+    measures = "|".join(re.escape(m) for m in (["公顷", "公斤"] if measure in ("公顷", "公斤") else []) + list(family))
+    if measure == "%":
+        measures = "%|％|个百分点|成"
+    return re.compile(_NUMBER + r"(?:余|多)?" + (re.escape(scale) if scale else "(?:万|亿)?") + f"(?:{measures})")
+
+
+def stated_answer(question: Question, sentence: str) -> str:
+    """The words of ``sentence`` that answer the question, or "" when it states none: the figure in the unit
+    asked, a time, a share. Questions that ask no single fact have none."""
+    if question.kind == "time":
+        match = _TIME_SPAN.search(sentence)
+        return match.group() if match else ""
+    if question.kind in ("quantity", "share") and question.unit:
+        match = _unit_pattern(question.unit).search(sentence)
+        return match.group() if match else ""
+    if question.kind == "quantity":
+        found = [m.group() for m in _ANY_QUANTITY.finditer(sentence) if not _TIME_SPAN.fullmatch(m.group())]
+        return found[0] if found else ""
+    return ""
+
+
+def short_answer(question: str, texts: list[str]) -> str:
+    """The words of the first text that state what a single-fact question asks ("" for other questions)."""
+    asked = analyse(question)
+    if not asked.asks_single_fact:
+        return ""
+    return next((found for text in texts if (found := stated_answer(asked, text))), "")
