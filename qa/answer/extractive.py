@@ -17,7 +17,7 @@ from qa.model import Hit
 from qa.search.confidence import QUOTED
 from qa.search.hybrid import EXPANSION_WEIGHT
 from qa.search.query import is_survey, normalise_query
-from qa.search.question import analyse, stated_answer
+from qa.search.question import ASKS_DEFINITION, ASKS_HOW, ASKS_LIST, ASKS_TIME, analyse, stated_answer
 from qa.text import char_pairs, expand, paragraph_sentence_spans, tokenize
 
 HEADER = "以下为资料原文摘录（摘录模式，未使用大模型）："
@@ -39,13 +39,9 @@ LEXICAL, DENSE, RANK = 0.45, 0.35, 0.2
 _ASKS_NUMBER = re.compile(r"多少|几[个名人次项家支所万亿条]|比例|占比|多大|多高|多长")
 # "哪一年/什么时候" asks for a time, as 多少 asks for a figure: a sentence stating one is preferred (0.15, as a
 # figure is). CMRC's answers holding the gold rose 0.858 / 0.854 → 0.860 / 0.856 (tune / check); nothing else moved
-_ASKS_TIME = re.compile(r"哪一年|哪年|什么时候|何时|哪个月|几月|哪一天|哪天|什么时间|哪个朝代|哪个年代")
 _HAS_TIME = re.compile(r"\d+年|\d+月|\d+日|[一二三四五六七八九十〇零]{2,4}年|世纪|年代")
-_ASKS_LIST = re.compile(r"哪些|有什么|包括|包含")
-_ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内涵")
 # "how did X do Y": answered by the passage that describes the practice (its heading names it), not by
 # the report's opening line, which restates the topic for every question about the report
-_ASKS_HOW = re.compile(r"(?:怎样|怎么|如何)(?!样)|做法|举措|措施|办法")
 HOW_HEADING = 0.3  # at most this much for a passage whose section heading shares the question's words
 LEAD_PENALTY = 0.25  # taken from the opening paragraph of an article when the question asks how
 _POINTS_BACK = re.compile(r"^(?:这|此)")
@@ -94,7 +90,7 @@ def choose_quotes(
     cleaned = normalise_query(question)
     lexical = _overlap(cleaned, texts, expand(cleaned))
     dense = embedder.embed_documents(texts) @ embedder.embed_query(cleaned)
-    placing = _how_bonus(cleaned, hits) if _ASKS_HOW.search(question) else [0.0] * len(hits)
+    placing = _how_bonus(cleaned, hits) if ASKS_HOW.search(question) else [0.0] * len(hits)
     asked = analyse(question)
     # a sentence stating the figure in the unit asked ("全市已组建起7882支这样的队伍") is read with its passage,
     # which names the subject: it need not repeat the question's words to answer it
@@ -228,7 +224,7 @@ def _read_on(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote:
     answers held the gold more often (cctv_rural how 0.79 → 0.95, everyday 0.42 → 0.47, CMRC 0.82 → 0.85) and
     on the check halves too (everyday 0.37 → 0.42, CMRC 0.83 → 0.85); no kind fell."""
     following = _next_sentence(quote, hits)
-    if following is None or any(o.hit == quote.hit and o.start < following[1] and o.end > following[0] for o in others):
+    if following is None or _held(quote.hit, following, others):
         return quote
     return Quote(quote.hit, quote.start, following[1], quote.score)
 
@@ -237,15 +233,17 @@ def _next_paragraph_opening(quote: Quote, hits: list[Hit], others: list[Quote]) 
     """The first sentence of the paragraph after the quote, when the quote ends its paragraph, that sentence is
     not a heading and no other quote holds it. The best sentence often states the problem at a paragraph's end
     and what was done opens the next; a quote never runs across the break, so that sentence stands alone."""
-    text = hits[quote.hit].text
-    if _next_sentence(quote, hits) is not None:
-        return None
-    following = next((s for s in paragraph_sentence_spans(text) if s[0] >= quote.end), None)
-    if following is None or following[1] - following[0] < SHORT_QUOTE:
-        return None
-    if any(o.hit == quote.hit and o.start < following[1] and o.end > following[0] for o in others):
+    text, following = hits[quote.hit].text, _following(quote, hits)
+    if following is None or "\n" not in text[quote.end : following[0]]:
+        return None  # nothing follows, or it is in the quote's own paragraph (read on to, not quoted apart)
+    if following[1] - following[0] < SHORT_QUOTE or _held(quote.hit, following, others):
         return None
     return Quote(quote.hit, following[0], following[1], quote.score)
+
+
+def _held(hit: int, span: tuple[int, int], others: list[Quote]) -> bool:
+    """Whether another quote of the same passage overlaps the span."""
+    return any(o.hit == hit and o.start < span[1] and o.end > span[0] for o in others)
 
 
 def _answered(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote:
@@ -258,9 +256,13 @@ def _answered(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote:
 
 def _next_sentence(quote: Quote, hits: list[Hit]) -> tuple[int, int] | None:
     """The span of the sentence after the quote in its paragraph, if there is one."""
-    text = hits[quote.hit].text
-    following = next((s for s in paragraph_sentence_spans(text) if s[0] >= quote.end), None)
-    return following if following and "\n" not in text[quote.end : following[0]] else None
+    following = _following(quote, hits)
+    return following if following and "\n" not in hits[quote.hit].text[quote.end : following[0]] else None
+
+
+def _following(quote: Quote, hits: list[Hit]) -> tuple[int, int] | None:
+    """The span of the sentence after the quote in its passage, in whichever paragraph."""
+    return next((s for s in paragraph_sentence_spans(hits[quote.hit].text) if s[0] >= quote.end), None)
 
 
 def _with_next_if_heading(quote: Quote, hits: list[Hit]) -> Quote:
@@ -326,11 +328,11 @@ def _asks_bonus(question: str, sentence: str) -> float:
     bonus = QUOTED_TERM if any(term in sentence for term in QUOTED.findall(question)) else 0.0
     if _ASKS_NUMBER.search(question) and _HAS_NUMBER.search(sentence):
         bonus += 0.15
-    if _ASKS_TIME.search(question) and _HAS_TIME.search(sentence):
+    if ASKS_TIME.search(question) and _HAS_TIME.search(sentence):
         bonus += 0.15
-    if _ASKS_LIST.search(question) and _HAS_LIST.search(sentence):
+    if ASKS_LIST.search(question) and _HAS_LIST.search(sentence):
         bonus += 0.1
-    if _ASKS_DEFINITION.search(question) and _HAS_DEFINITION.search(sentence):
+    if ASKS_DEFINITION.search(question) and _HAS_DEFINITION.search(sentence):
         bonus += 0.1
     return bonus
 

@@ -124,8 +124,10 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
                 skipped.append(FileResult(stored_name(str(entry)), "failed", reason=reason))
             else:
                 files.append(entry)
-    once = {_key(path): path for path in reversed(files)}  # a file named twice (a folder and a file in it) once
-    return [path for path in files if once.get(_key(path)) is path], skipped
+    once: dict[str, Path] = {}  # a file named twice (a folder and a file in it) is read once
+    for path in files:
+        once.setdefault(_key(path), path)
+    return list(once.values()), skipped
 
 
 def _refusal(entry: Path, root: Path) -> str:

@@ -16,11 +16,11 @@ _ASKED_QUANTITY = re.compile(
     r"([支起件宗例人名位户家个元块亩公顷吨斤公斤次场项条座所村镇平方米公里千米米岁年天小时倍%])?"
 )
 _ASKS_SHARE = re.compile(r"比例|占比|百分之多少|比重|覆盖率|率是多少|增长了多少|下降了多少|降了多少|提高了多少")
-_ASKS_TIME = re.compile(r"哪一年|哪年|什么时候|何时|哪个月|几月|哪一天|哪天|什么时间|哪个朝代|哪个年代")
-_ASKS_HOW = re.compile(r"(?:怎样|怎么|如何)(?!样)|做法|举措|措施|办法")
+ASKS_TIME = re.compile(r"哪一年|哪年|什么时候|何时|哪个月|几月|哪一天|哪天|什么时间|哪个朝代|哪个年代")
+ASKS_HOW = re.compile(r"(?:怎样|怎么|如何)(?!样)|做法|举措|措施|办法")
 _ASKS_WHY = re.compile(r"为什么|为何|原因")
-_ASKS_LIST = re.compile(r"哪些|有什么|包括|包含")
-_ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内涵")
+ASKS_LIST = re.compile(r"哪些|有什么|包括|包含")
+ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内涵")
 _ASKS_PERSON = re.compile(r"是谁|谁是|由谁|哪位")
 
 # measure words that answer one another
@@ -46,7 +46,7 @@ class Question:
 
 
 def analyse(question: str) -> Question:
-    if _ASKS_TIME.search(question):
+    if ASKS_TIME.search(question):
         return Question(question, "time")
     if _ASKS_SHARE.search(question):
         return Question(question, "share", "%")
@@ -54,10 +54,10 @@ def analyse(question: str) -> Question:
         return Question(question, "quantity", (match.group(1) or "") + (match.group(2) or ""))
     for kind, pattern in (
         ("person", _ASKS_PERSON),
-        ("definition", _ASKS_DEFINITION),
-        ("list", _ASKS_LIST),
+        ("definition", ASKS_DEFINITION),
+        ("list", ASKS_LIST),
         ("why", _ASKS_WHY),
-        ("how", _ASKS_HOW),
+        ("how", ASKS_HOW),
     ):
         if pattern.search(question):
             return Question(question, kind)
