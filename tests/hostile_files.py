@@ -206,6 +206,7 @@ def hostile_files(rng: random.Random, seeds: list[tuple[str, bytes]]) -> list[tu
     sidecars = {
         "date": "date: 2025-03-11\ntitle: 带日期的报告\n",
         "datetime": "date: 2025-03-11 09:30:00\nauthor: 张三\n",
+        "bad_date": "date: 2025-13-45\ntitle: 日期写错的报告\n",
         "aliases": "a: &a [x, x, x, x, x, x, x, x, x]\n"
         + "".join(
             f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
@@ -227,6 +228,7 @@ def hostile_files(rng: random.Random, seeds: list[tuple[str, bytes]]) -> list[tu
             "-leading-dash.txt",
             "..dots...txt",
             "长" * 80 + ".txt",
+            "名" * 83 + ".txt",  # 253 bytes: no room beside it for a sidecar's name
             "semi;colon'quote\".txt",
             "emoji😀.md",
             "$(touch pwned).txt",

@@ -387,3 +387,73 @@ def test_the_start_up_line_says_who_may_call(seed_kb, tmp_path):
     assert "本机以外" in guard_for(settings, "0.0.0.0").mode()
     AccountStore(tmp_path).add("管理员", "admin-password", admin=True)
     assert "已建立账号" in guard_for(settings, "127.0.0.1").mode()
+
+
+def test_an_export_is_downloaded_only_by_the_account_that_made_it(seed_kb, tmp_path):
+    from gradio_client import Client
+
+    from qa.app.web.exports import REFUSED
+
+    app, url = _served_with_accounts(seed_kb, tmp_path)
+    try:
+        editor = Client(url, auth=("编辑甲", "editor-password"), verbose=False, download_files=False)
+        _, _, files = editor.predict("我们村建了“积分超市”", None, "A", "", "", api_name="/similar")
+        addresses = [f["url"] for f in files]
+        assert sorted(Path(f["path"]).suffix for f in files) == [".docx", ".md"]
+        sessions = {}
+        for name, password in (("读者甲", "reader-password"), ("编辑甲", "editor-password")):
+            sessions[name] = httpx.Client()
+            assert sessions[name].post(f"{url}/login", data={"username": name, "password": password}).status_code == 200
+        for address in addresses:
+            assert sessions["编辑甲"].get(address).status_code == 200
+            refused = sessions["读者甲"].get(address)
+            assert refused.status_code == 404 and refused.text == REFUSED
+            assert httpx.get(address).status_code in (401, 403, 404)
+        # the reader's own export is theirs
+        _, _, own = Client(url, auth=("读者甲", "reader-password"), verbose=False, download_files=False).predict(
+            "我们村建了“积分超市”、红黑榜", None, "A", "", "", api_name="/similar"
+        )
+        assert sessions["读者甲"].get(own[1]["url"]).status_code == 200
+        assert sessions["编辑甲"].get(own[1]["url"]).status_code == 404
+    finally:
+        app.close()
+
+
+def test_the_page_as_built_names_no_knowledge_base_a_caller_may_not_use(seed_kb, tmp_path):
+    from qa.app.web.layout import serve
+
+    for name in ("A", "B"):
+        shutil.copytree(seed_kb.folder, tmp_path / name)
+    AccountStore(tmp_path).add("读者甲", "reader-password", grants={"A": "reader"})
+    settings = Settings(index_dir=str(tmp_path), embedding=EmbeddingSettings(model=HASH_MODEL))
+    port = free_port()
+    app = serve(settings, "127.0.0.1", port, kb="B", block=False)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client() as reader:
+            assert (
+                reader.post(f"{url}/login", data={"username": "读者甲", "password": "reader-password"}).status_code
+                == 200
+            )
+            config = reader.get(f"{url}/config").json()
+            samples = [c["props"].get("samples") for c in config["components"] if c["props"].get("samples")]
+            assert samples == []  # B's example questions were in the page as built
+            kb_choices = [c["props"]["choices"] for c in config["components"] if c["props"].get("elem_id") == "qa-kb"]
+            assert kb_choices == [[]]
+    finally:
+        app.close()
+
+
+def test_a_refusal_to_write_names_the_missing_right_once(tmp_path):
+    from qa.app.web.access import Access
+    from qa.errors import UserError
+
+    AccountStore(tmp_path).add("读者甲", "reader-password", grants={"A": "reader"})
+    access = Access(Settings(index_dir=str(tmp_path)))
+    reader = access.accounts.get("读者甲")
+    with pytest.raises(UserError) as none:
+        access.require_edit(reader, "B")
+    assert "没有知识库 “B” 的权限" in str(none.value) and "权限权限" not in str(none.value)
+    with pytest.raises(UserError) as read_only:
+        access.require_edit(reader, "A")
+    assert "是只读权限" in str(read_only.value)

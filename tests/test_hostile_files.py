@@ -41,6 +41,7 @@ def test_hostile_files_never_stop_a_batch_and_each_gets_a_reason(tmp_path):
         "sidecar_aliases.txt": "别名",
         "sidecar_huge.txt": "过大",
         "sidecar_list.txt": "字段: 值",
+        "sidecar_bad_date.txt": "真实日期",
         "pipe.txt": "不是普通文件",
         "zero.txt": "不是普通文件",
         "gone.txt": "不是普通文件",
@@ -57,3 +58,4 @@ def test_hostile_files_never_stop_a_batch_and_each_gets_a_reason(tmp_path):
     for name, words in expected.items():
         assert words in reasons[name], (name, reasons[name])
     assert reasons["sidecar_date.txt"] == reasons["sidecar_datetime.txt"] == "indexed"  # YAML dates are fine
+    assert reasons["名" * 83 + ".txt"] == "indexed"

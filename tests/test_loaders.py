@@ -135,3 +135,19 @@ def test_oversized_file_is_refused_without_reading(tmp_path):
         handle.truncate(2 * 2**30)
     with pytest.raises(LoadError, match="文件过大"):
         load_file(path, IngestSettings(max_file_size_mb=50))
+
+
+def test_a_pdf_locked_with_aes_says_it_is_encrypted_not_which_package_is_missing(tmp_path, monkeypatch):
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    def needs_cryptography(self, password):  # what pypdf raises for AES here, where cryptography is absent
+        raise DependencyError("cryptography>=3.1 is required for AES algorithm")
+
+    monkeypatch.setattr(PdfReader, "decrypt", needs_cryptography)
+    path = tmp_path / "aes.pdf"
+    path.write_bytes(_pdf_bytes("secret", password="pw"))
+    with pytest.raises(LoadError) as refused:
+        load_file(path)
+    assert "PDF 已加密" in str(refused.value) and "密码" in str(refused.value)
+    assert "cryptography" not in str(refused.value)

@@ -30,6 +30,15 @@ _QUOTED = re.compile(r"“([^”]{1,40})”")
 # lines with no claim of their own: list intros and headings ("各地做法如下：", "思南县："), short connectives
 _INTRO_MAX_CHARS = 25
 _CONNECTIVE_MAX_CHARS = 12
+# a sentence in a passage that speaks to the model rather than about the work is never evidence
+_INSTRUCTION = re.compile(
+    r"(忽略|无视|忘记|不要理会|不予理会)(掉)?(以上|之前|上述|前面|先前|所有|全部|你的|系统)?.{0,8}"
+    r"(指令|指示|规则|要求|提示词?|设定)|(ignore|disregard) (all |the )?(previous|above|prior) instructions"
+    r"|system prompt|你(现在)?(是|扮演).{0,12}(助手|模型|AI|机器人)",
+    re.IGNORECASE,
+)
+# a claim must share this much of its wording (character pairs) with what it cites, however it is worded
+MIN_SHARED_WORDING = 1 / 3
 
 
 @dataclass
@@ -76,6 +85,8 @@ def check_sentence(sentence: str, passages: dict[int, Passage], known_places: se
         for kind, value in facts:
             if not _found(kind, value, evidence):
                 problems.append(f"{_KIND_ZH[kind]}“{value}”在所引资料中找不到")
+        if not problems and not _worded_like(claim, evidence):
+            problems.append("所说内容在所引资料中找不到")
     return AnswerSentence(sentence, cited, supported=not problems, problems=problems)
 
 
@@ -91,7 +102,20 @@ def _facts(claim: str, known_places: set[str]) -> list[tuple[str, str]]:
 
 
 def _evidence(passage: Passage) -> str:
-    return "\n".join(filter(None, [passage.text, passage.title, passage.place]))
+    text = "".join(
+        passage.text[start:end]
+        for start, end in sentence_spans(passage.text, min_chars=1)
+        if not _INSTRUCTION.search(passage.text[start:end])
+    )
+    return "\n".join(filter(None, [text, passage.title, passage.place]))
+
+
+def _worded_like(claim: str, evidence: str) -> bool:
+    pairs = {p for p in char_pairs(normalise_digits(claim)) if not any(c in _NOT_WORDING for c in p)}
+    return not pairs or len(pairs & char_pairs(evidence)) >= MIN_SHARED_WORDING * len(pairs)
+
+
+_NOT_WORDING = set(" \t\n，。、；：！？,.;:!?“”‘’（）()《》【】[]-—…的了是在和与及")
 
 
 def _found(kind: str, value: str, evidence: str) -> bool:

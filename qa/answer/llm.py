@@ -46,12 +46,21 @@ def official_variants(reply: str, limit: int = 3) -> list[str]:
 
 
 def passages_block(hits: list[Hit]) -> str:
-    """The numbered passages as the model sees them: data inside <资料> tags, never instructions."""
+    """The numbered passages as the model sees them: data inside <资料> tags, never instructions.
+    Angle brackets in a document become full-width ones, so no text can open or close a tag."""
     parts = []
     for n, hit in enumerate(hits, 1):
-        where = " > ".join(hit.section[1:]) or "导语"
-        parts.append(f"<资料 编号={n}>\n来源：{hit.place or ''}《{hit.title}》，{where}\n{hit.text}\n</资料>")
+        where = " > ".join(_inert(part) for part in hit.section[1:]) or "导语"
+        source = _inert(f"{hit.place or ''}《{hit.title}》")
+        parts.append(f"<资料 编号={n}>\n来源：{source}，{where}\n{_inert(hit.text)}\n</资料>")
     return "\n\n".join(parts)
+
+
+_BRACKETS = str.maketrans({"<": "＜", ">": "＞", "‹": "＜", "›": "＞", "〈": "＜", "〉": "＞", "﹤": "＜", "﹥": "＞"})
+
+
+def _inert(text: str) -> str:
+    return text.translate(_BRACKETS)
 
 
 class ChatClient:

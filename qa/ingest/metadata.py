@@ -31,7 +31,10 @@ class _NoAliasLoader(yaml.SafeLoader):
 def sidecar_meta(path: Path, max_kb: float = 64) -> dict[str, Any]:
     """The ``<file>.meta.yaml`` beside a file: a mapping of plain values (dates become 2025-03-11)."""
     sidecar = path.with_name(path.name + ".meta.yaml")
-    if not sidecar.is_file():
+    try:
+        if not sidecar.is_file():
+            return {}
+    except OSError:  # a name near the 255-byte limit has no room for a sidecar's
         return {}
     if sidecar.stat().st_size > max_kb * 1024:
         raise LoadError(
@@ -42,6 +45,10 @@ def sidecar_meta(path: Path, max_kb: float = 64) -> dict[str, Any]:
         loaded = yaml.load(sidecar.read_text(encoding="utf-8"), Loader=_NoAliasLoader) or {}
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
         raise LoadError(f"元数据文件 {sidecar.name} 无法解析：{exc}") from exc
+    except (ValueError, OverflowError) as exc:  # YAML reads 2025-13-45 as a date that does not exist
+        raise LoadError(
+            f"元数据文件 {sidecar.name} 中有不存在的日期或无法识别的值：日期请写成 2025-03-11 这样的真实日期"
+        ) from exc
     if not isinstance(loaded, dict):
         raise LoadError(f"元数据文件 {sidecar.name} 应为 “字段: 值” 的格式")
     return _plain(loaded)

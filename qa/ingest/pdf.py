@@ -32,6 +32,7 @@ def pdf_text(
     return text, bool(scanned), page_starts(paragraphs)
 
 
+ENCRYPTED = "PDF 已加密：请在 PDF 阅读器中输入密码打开，另存为不带密码的 PDF（或打印为 PDF）后再导入"
 MIN_PAGE_TEXT = 10  # characters: a page with less text than this is a scan (a stray page number is not text)
 
 
@@ -42,8 +43,8 @@ def pdf_pages(data: bytes, limits: IngestSettings) -> tuple[list[str], dict[int,
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("PDF 已加密：请先用 PDF 阅读器去除密码保护后再导入")
+        if reader.is_encrypted and not _opens_without_password(reader):
+            raise LoadError(ENCRYPTED)
         if len(reader.pages) > limits.max_pdf_pages:
             raise LoadError(
                 f"PDF 页数过多（{len(reader.pages)} 页，上限 {limits.max_pdf_pages} 页）：请拆分文件，"
@@ -62,8 +63,15 @@ def pdf_pages(data: bytes, limits: IngestSettings) -> tuple[list[str], dict[int,
         raise LoadError(f"PDF 文件已损坏，无法读取：{exc}") from exc
     except Exception as exc:  # pypdf surfaces crypto and stream errors of many kinds
         if "encrypt" in str(exc).lower() or "crypt" in type(exc).__name__.lower():
-            raise LoadError("PDF 已加密：请先用 PDF 阅读器去除密码保护后再导入") from exc
+            raise LoadError(ENCRYPTED) from exc
         raise LoadError(f"PDF 文件无法读取：{exc}") from exc
+
+
+def _opens_without_password(reader) -> bool:
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # AES without the cryptography package, odd handlers: it stays locked
+        return False
 
 
 def _page_image(page, max_pixels: int):

@@ -61,6 +61,8 @@ class Access:
             raise UserError(f"当前账号没有知识库 “{kb}” 的权限", "请联系管理员用 qa user grant 分配")
 
     def require_edit(self, user: User, kb: str) -> None:
+        if not user.may_read(kb):
+            self.require_read(user, kb)
         if not user.may_edit(kb):
             raise UserError(
                 f"当前账号在知识库 “{kb}” 上是{ROLE_ZH[user.role(kb)]}权限，不能上传、修改或删除",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -19,6 +18,7 @@ from qa.app.store.accounts import NO_LOGIN
 from qa.app.store.conversations import ConversationStore
 from qa.app.web import render
 from qa.app.web.access import Access
+from qa.app.web.exports import Exports
 from qa.app.workspace import Workspace
 from qa.errors import UNEXPECTED, QAError
 from qa.settings import Settings
@@ -76,7 +76,7 @@ class WebHandlers:
         self.access = Access(settings)
         self.conversations = ConversationStore(settings.index_dir)
         self.default_kb = kb or settings.default_kb
-        self.exports = Path(tempfile.mkdtemp(prefix="qa-exports-"))
+        self.exports = Exports()
 
     def kb_choices(self, user=NO_LOGIN) -> list[str]:
         names = self.ws.names()
@@ -204,7 +204,8 @@ class WebHandlers:
         user = self.access.user(request)
         turns = self.conversations.turns(user.name, conversation_id)
         title = self.conversations.title(user.name, conversation_id)
-        return self._export(conversation_report(title, [t.answer for t in turns]), render.safe_file_name(title))
+        report = conversation_report(title, [t.answer for t in turns])
+        return self.exports.write(report, render.safe_file_name(title), self._owner(user))
 
     # -------------------------------------------------------------- similar, cite
 
@@ -214,24 +215,20 @@ class WebHandlers:
         from qa.answer.export import similar_report
         from qa.answer.similar import find_similar
 
-        self.reader_of(request, kb_name)
+        user = self.reader_of(request, kb_name)
         query = (text or "").strip() or (read_draft(Path(upload)) if upload else "")
         if not query:
             raise gr.Error("请粘贴一段做法描述，或上传稿件", title="提示")
         retriever = self.ws.answerer(kb_name).retriever
         groups = find_similar(retriever, query, 8, (exclude or "").strip() or None, province or None)
         payload = {"query": query, "groups": [g.to_dict() for g in groups]}
-        files = self._export(similar_report(query, groups, self.settings.citation.template), "相似经验")
+        report = similar_report(query, groups, self.settings.citation.template)
+        files = self.exports.write(report, "相似经验", self._owner(user))
         return render.similar_groups(payload["groups"]), payload, files
 
-    def _export(self, report, stem: str) -> list[str]:
-        from qa.answer.export import write
-
-        folder = Path(tempfile.mkdtemp(dir=self.exports))
-        paths = [folder / f"{stem}.docx", folder / f"{stem}.md"]
-        for path in paths:
-            write(report, path)
-        return [str(p) for p in paths]
+    def _owner(self, user) -> str | None:
+        """Who may download an export (None: no login, one user)."""
+        return user.name if self.access.login_required else None
 
     @shown_to_user
     def cite(self, text, upload, kb_name, exclude, request: gr.Request):
@@ -251,7 +248,7 @@ class WebHandlers:
         return render.draft_suggestions(data), gr.update(choices=list(choices), value=accepted), data
 
     @shown_to_user
-    def cite_export(self, data, chosen):
+    def cite_export(self, data, chosen, request: gr.Request):
         from qa.answer.drafts import DraftParagraph
         from qa.answer.export import draft_report
         from qa.model import Citation
@@ -266,4 +263,5 @@ class WebHandlers:
             paragraphs.append(
                 DraftParagraph(p["text"], suggestions, [j for j in range(len(suggestions)) if (i, j) in picked])
             )
-        return self._export(draft_report("稿件（附引用）", paragraphs), "稿件_引用")
+        owner = self._owner(self.access.user(request))
+        return self.exports.write(draft_report("稿件（附引用）", paragraphs), "稿件_引用", owner)

@@ -8,12 +8,14 @@ cannot hold up uploads or searches: each kind of work has its own concurrency sl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from qa.app import workspace as pages
 from qa.app.web import render
+from qa.app.web.exports import OwnerOnly
 from qa.app.web.handlers import WebHandlers
 from qa.app.web.kb_handlers import KnowledgeBaseHandlers
 from qa.app.web.kb_tab import PRIVATE, SEARCH
@@ -26,11 +28,21 @@ CHAT = {"concurrency_id": "chat", "concurrency_limit": 4}
 def build_app(settings: Settings, kb: str | None = None, handlers: WebHandlers | None = None) -> gr.Blocks:
     h = handlers or WebHandlers(settings, kb)
     k = KnowledgeBaseHandlers(h)
-    with gr.Blocks(title="经验材料问答") as demo:
+    # Gradio's cached copies of uploads and exports are removed an hour after they were made
+    keep = int(h.exports.keep_seconds)
+    # with login, the page as built (Gradio's /config) names no knowledge base: each user's load fills it
+    kbs = [] if h.access.login_required else h.kb_choices()
+    with gr.Blocks(title="经验材料问答", delete_cache=(keep // 6, keep)) as demo:
         with gr.Row(equal_height=True):
             gr.Markdown("### 经验材料问答与检索", elem_id="qa-title")
             kb_select = gr.Dropdown(
-                h.kb_choices(), value=h.default_kb, label="知识库", scale=1, min_width=160, elem_id="qa-kb"
+                kbs,
+                value=h.default_kb if kbs else None,
+                label="知识库",
+                scale=1,
+                min_width=160,
+                elem_id="qa-kb",
+                allow_custom_value=True,  # API callers name any knowledge base; each handler checks access
             )
             user_md = gr.Markdown(elem_id="qa-user")
         conversation = gr.BrowserState(None, storage_key="qa_conversation")  # the id of the open conversation
@@ -102,7 +114,8 @@ def _chat_tab(h: WebHandlers, kb_select, conversation) -> dict:
                 )
                 send = gr.Button("提问", variant="primary", scale=1, min_width=80, elem_id="qa-send")
             with gr.Accordion("示例问题与检索范围", open=False):
-                examples = gr.Examples(pages.example_questions(h.ws, h.default_kb), inputs=question, label="示例问题")
+                shown_first = pages.example_questions(h.ws, h.default_kb) if kb_select.choices else []
+                examples = gr.Examples(shown_first, inputs=question, label="示例问题")
                 with gr.Row():
                     province = gr.Dropdown([""], value="", label="省份", allow_custom_value=True, elem_id="qa-province")
                     place = gr.Textbox(label="地点（可选）", placeholder="如 思南")
@@ -198,16 +211,12 @@ def _settings_tab(k: KnowledgeBaseHandlers, kb_select):
     return summary, save
 
 
-def _page_user(app) -> Callable:
-    """The user signed in on the page (Gradio's session cookie), so the page's own calls to the API
-    need no key."""
-
-    def user(request) -> str | None:
-        cookies = request.cookies
-        token = cookies.get(f"access-token-{app.cookie_id}") or cookies.get(f"access-token-unsecure-{app.cookie_id}")
-        return app.tokens.get(token) if token else None
-
-    return user
+def signed_in(app, request) -> str | None:
+    """The user signed in on the page (Gradio's session cookie): the page's own calls to the API need
+    no key, and an export is served to the user who made it."""
+    cookies = request.cookies
+    token = cookies.get(f"access-token-{app.cookie_id}") or cookies.get(f"access-token-unsecure-{app.cookie_id}")
+    return app.tokens.get(token) if token else None
 
 
 def serve(settings: Settings, host: str, port: int, kb: str | None = None, block: bool = True) -> gr.Blocks:
@@ -229,9 +238,10 @@ def serve(settings: Settings, host: str, port: int, kb: str | None = None, block
         css=render.CSS,
         prevent_thread_lock=True,
         quiet=not block,
+        app_kwargs={"middleware": [Middleware(OwnerOnly, exports=handlers.exports, page_user=signed_in)]},
     )
     # Gradio has no catch-all route, so routes added to its app after launch are reached as they are
-    demo.app.include_router(api_router(settings, handlers.ws, host, _page_user(demo.app)))
+    demo.app.include_router(api_router(settings, handlers.ws, host, functools.partial(signed_in, demo.app)))
     if block:
         demo.block_thread()
     return demo
