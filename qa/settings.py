@@ -114,6 +114,8 @@ class UISettings:
     # Requests waiting for a turn before new ones are turned away (Gradio's own "busy" notice); a waiting
     # request costs a few kilobytes, so an office's burst of questions waits rather than fails.
     queue_size: int = 512
+    # the body of one request to the page (uploads excepted): a question, its chat and a draft fit easily
+    max_request_mb: float = 4
     auth: tuple[LoginSettings, ...] = ()
 
 

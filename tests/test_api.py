@@ -457,3 +457,55 @@ def test_a_refusal_to_write_names_the_missing_right_once(tmp_path):
     with pytest.raises(UserError) as read_only:
         access.require_edit(reader, "A")
     assert "是只读权限" in str(read_only.value)
+
+
+def _chunked_until_answered(url: str, path: str, headers: dict[str, str], mb: int = 100) -> tuple[int, str, int]:
+    """POST a chunked body of ``mb`` 1 MB pieces over a raw socket, stopping when the server answers:
+    (status, body, megabytes sent before the answer came)."""
+    import select
+    import socket
+    from urllib.parse import urlsplit
+
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    with socket.create_connection((host, port), timeout=30) as conn:
+        head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        conn.sendall(head.encode())
+        piece = b"[" + b"1," * (512 * 1024 - 1) + b"1"  # 1 MB of a JSON array that never closes
+        sent = 0
+        while sent < mb and not select.select([conn], [], [], 0)[0]:
+            try:
+                conn.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += 1
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply) < reply.find(b"\r\n\r\n") + 60:
+            try:
+                data = conn.recv(65536)
+            except TimeoutError:
+                break
+            if not data:
+                break
+            reply += data
+    status = int(reply.split(b" ", 2)[1])
+    return status, reply.decode("utf-8", errors="replace"), sent
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_it_arrives(server, keys, seed_kb, tmp_path):
+    status, reply, sent = _chunked_until_answered(
+        server.url, "/api/search", {"Authorization": f"Bearer {keys['all']}", "Content-Type": "application/json"}
+    )
+    assert status == 413 and "请求过大" in reply and sent < 10, (status, sent)
+    # the page's own routes: Gradio's queue takes no 30 MB question, not even from a signed-in user
+    app, url = _served_with_accounts(seed_kb, tmp_path)
+    try:
+        status, reply, sent = _chunked_until_answered(
+            url, "/gradio_api/queue/join", {"Content-Type": "application/json"}
+        )
+        assert status == 413 and "ui.max_request_mb" in reply and sent < 20, (status, sent)
+        declared = httpx.post(f"{url}/gradio_api/queue/join", content=b"{" + b" " * (5 * 1024 * 1024) + b"}")
+        assert declared.status_code == 413
+        assert httpx.post(f"{url}/login", data={"username": "读者甲", "password": "reader-password"}).status_code == 200
+    finally:
+        app.close()

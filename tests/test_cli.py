@@ -179,3 +179,21 @@ def test_an_odd_folder_never_stops_the_import_and_links_outside_are_refused(tmp_
     assert not any("root:x" in h["text"] for h in found["hits"])
     found = json.loads(qa("search", "护林员队伍", "--json", index_dir=index_dir).stdout)
     assert found["hits"][0]["doc"] == "bad\\xff\\xfe.txt"
+
+
+def test_names_and_text_from_files_reach_the_terminal_as_written(tmp_path):
+    """Rich markup, emoji codes and terminal escapes in a file's name and text are printed as text."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    name = "[bold red]标记县\x1b[31m:smile:报告.txt"
+    (folder / name).write_text(
+        "[blink]标记县[/blink]推行“积分超市”，全县建成积分超市42个，账号 root:x:0:0 示例。\n" * 2, encoding="utf-8"
+    )
+    index_dir = tmp_path / "idx"
+    printed = qa("ingest", str(folder), index_dir=index_dir).stdout
+    printed += qa("docs", index_dir=index_dir).stdout
+    printed += qa("search", "积分超市", index_dir=index_dir).stdout
+    printed += qa("ask", "标记县建成积分超市多少个？", index_dir=index_dir).stdout
+    assert "\x1b" not in printed and "\\x1b" in printed  # the escape is shown, not obeyed
+    assert "❌" not in printed and "😄" not in printed and "root:x:0:0" in printed and ":smile:" in printed
+    assert "[bold red]标记县" in printed and "[blink]标记县[/blink]" in printed

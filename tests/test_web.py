@@ -150,7 +150,10 @@ def test_ask_shows_answer_and_a_citation_card_highlighting_the_source(page, offl
 def test_llm_answer_streams_and_renders_inert(page, llm_url, llm_server):
     def reply(messages):
         if "注入" in messages[-1]["content"]:
-            return f"{EVIL}蓼皋街道全面落实社区工作者“5岗20级”薪酬增长机制[1]。"
+            return (
+                f"{EVIL}蓼皋街道全面落实社区工作者“5岗20级”薪酬增长机制[1]。"
+                "详情见蓼皋街道薪酬机制 https://evil.example/x?a=1 和 www.evil.example[1]。"
+            )
         return "蓼皋街道全面落实社区工作者“5岗20级”薪酬增长机制，构建复合型薪酬体系[1]。" * 3
 
     llm_server.reply, llm_server.pause = reply, 0.15
@@ -176,6 +179,11 @@ def test_llm_answer_streams_and_renders_inert(page, llm_url, llm_server):
     assert page.locator("#qa-chat script").count() == 0
     assert page.locator("#qa-chat img[src*='127.0.0.1:9']").count() == 0
     assert not any("127.0.0.1:9/" in url for url in requests)
+    # addresses are shown as text, never as a link out, and the [n] after one still opens its card
+    assert page.locator("#qa-chat a[href*='evil.example']").count() == 0
+    _wait_text(page, "#qa-chat", "https://evil.example/x?a=1")
+    last = page.locator("#qa-chat a[href^='#cite-']").last
+    assert last.inner_text() == "[1]"
 
 
 def test_similar_tab_groups_results_by_place(page, offline_url):

@@ -21,8 +21,9 @@ UNSUPPORTED_MARK = "〔未能核实〕"
 DEFAULT_TEMPLATE = "（来源：{place}《{title}》{author_part}{section_part}{page_part}）"
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
-# a sentence ends at 。！？ or a line break; markers right after the end still belong to it
-_SENTENCE_END = re.compile(r"(?<=[。！？!?])(?!\s*\[\d)(?![”’」』）)])|\n+")
+# a sentence ends at 。！？ or a line break; markers right after the end still belong to it; an ASCII ?
+# or ! inside a web address (…/x?a=1) ends nothing
+_SENTENCE_END = re.compile(r"(?:(?<=[。！？])|(?<=[!?])(?![A-Za-z0-9=&/%#._~-]))(?!\s*\[\d)(?![”’」』）)])|\n+")
 # the start of a marker still arriving at the end of a stream ("…提素质。[" or "[1,")
 _PARTIAL_MARKER = re.compile(r"\s*\[[\d\s,，、]*$")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")

@@ -177,8 +177,10 @@ class Api:
         caller = self.caller(request)
         self.guard.check_rate(caller)
         self.guard.check_size(int(request.headers.get("content-length") or 0))
-        raw = await request.body()
-        self.guard.check_size(len(raw))  # a chunked body has no Content-Length
+        raw = bytearray()
+        async for piece in request.stream():  # a chunked body has no Content-Length: counted as it comes
+            raw += piece
+            self.guard.check_size(len(raw))
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError as exc:

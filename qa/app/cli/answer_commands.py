@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.markup import escape
 
 from qa.app.cli.common import (
     ConfigOption,
@@ -20,6 +19,8 @@ from qa.app.cli.common import (
     export_to,
     kb_path,
     out,
+    plain,
+    safe,
     settings_from,
     user_errors,
 )
@@ -62,9 +63,9 @@ def ask(
         answer = None
         for event in answerer.stream(question or "", [], filters):
             if event.kind == "delta" and stream and not as_json:
-                out.print(event.text, end="", highlight=False, markup=False)
+                out.print(plain(event.text, lines=True), end="", highlight=False)
             elif event.kind == "reset" and stream and not as_json:
-                out.print(f"\n[yellow]{event.text}[/yellow]", highlight=False)
+                out.print(f"\n[yellow]{safe(event.text)}[/yellow]", highlight=False)
             elif event.kind == "done":
                 answer = event.answer
     assert answer is not None
@@ -81,22 +82,25 @@ def ask(
 def _print_answer(answer: Any, already_shown: bool) -> None:
     badge = {"llm": "大模型", "extractive": "摘录"}[answer.mode]
     if answer.notice:
-        out.print(f"[yellow]{answer.notice}[/yellow]", highlight=False)
+        out.print(f"[yellow]{safe(answer.notice)}[/yellow]", highlight=False)
     if already_shown:
         out.print()
     else:
-        out.print(answer.text, highlight=False, markup=False)
+        out.print(plain(answer.text, lines=True), highlight=False)
     if answer.short_answer:
-        out.print(f"\n简答：[bold]{escape(answer.short_answer)}[/bold]", highlight=False)
+        out.print(f"\n简答：[bold]{safe(answer.short_answer)}[/bold]", highlight=False)
     out.print(f"\n[dim]回答方式：{badge}　可信度：{CONFIDENCE_ZH[answer.confidence]}[/dim]")
     for s in answer.unsupported:
-        out.print(f"[yellow]未能核实：{s.text}（{'；'.join(s.problems)}）[/yellow]", highlight=False)
+        out.print(f"[yellow]未能核实：{safe(s.text)}（{safe('；'.join(s.problems))}）[/yellow]", highlight=False)
     for c in answer.citations:
         note = f"  [yellow]（{c.note}）[/yellow]" if c.note else ""
-        out.print(f"[bold][{c.n}][/bold] {c.source_line}  [dim]{c.doc}[/dim]{note}", highlight=False)
-        out.print(f"    “{c.quote}”", highlight=False, markup=False)
+        out.print(f"[bold]\\[{c.n}][/bold] {safe(c.source_line)}  [dim]{safe(c.doc)}[/dim]{note}", highlight=False)
+        out.print(plain(f"    “{c.quote}”"), highlight=False)
     for n, hit in enumerate(answer.related, 1):
-        out.print(f"[dim]可能相关 {n}. {hit.place or ''}《{hit.title}》：{hit.text[:80]}…[/dim]", highlight=False)
+        out.print(
+            f"[dim]可能相关 {n}. {safe(hit.place or '')}《{safe(hit.title)}》：{safe(hit.text[:80])}…[/dim]",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -135,11 +139,14 @@ def similar(
     if not groups:
         out.print("没有找到相似的经验。")
     for group in groups:
-        out.print(f"\n[bold]{group.place}[/bold] {group.province or ''}", highlight=False)
+        out.print(f"\n[bold]{safe(group.place)}[/bold] {safe(group.province or '')}", highlight=False)
         for hit in group.hits:
             where = " > ".join(hit.section[1:]) or "导语"
-            out.print(f"  《{hit.title}》{where}  [dim]{hit.doc} 得分 {hit.score:.3f}[/dim]", highlight=False)
-            out.print(f"    {hit.text[:120]}{'…' if len(hit.text) > 120 else ''}", highlight=False, markup=False)
+            out.print(
+                f"  《{safe(hit.title)}》{safe(where)}  [dim]{safe(hit.doc)} 得分 {hit.score:.3f}[/dim]",
+                highlight=False,
+            )
+            out.print(plain(f"    {hit.text[:120]}{'…' if len(hit.text) > 120 else ''}", lines=True), highlight=False)
 
 
 @app.command()
@@ -164,7 +171,7 @@ def practices(
     if not found:
         out.print("没有找到这样的做法名称。")
     for p in found:
-        out.print(f"[bold]“{p.name}”[/bold]  {len(p.places)} 地：{'、'.join(p.places)}", highlight=False)
+        out.print(f"[bold]“{safe(p.name)}”[/bold]  {len(p.places)} 地：{safe('、'.join(p.places))}", highlight=False)
 
 
 @app.command()
@@ -195,10 +202,10 @@ def cite(
     for i, p in enumerate(paragraphs, 1):
         if not p.suggestions:
             continue
-        out.print(f"\n[bold]第 {i} 段[/bold] {p.text[:60]}…", highlight=False, markup=False)
+        out.print(f"\n[bold]第 {i} 段[/bold] {safe(p.text[:60])}…", highlight=False)
         for s in p.suggestions:
-            out.print(f"  [{s.n}] {s.source_line}", highlight=False, markup=False)
-            out.print(f"      “{s.quote[:100]}”", highlight=False, markup=False)
+            out.print(plain(f"  [{s.n}] {s.source_line}"), highlight=False)
+            out.print(plain(f"      “{s.quote[:100]}”"), highlight=False)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from qa.app.cli.chinese import install as _chinese_labels
@@ -22,8 +23,9 @@ from qa.settings import Settings
 
 _chinese_labels()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="经验材料问答与检索工具")
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
+# emoji codes off: a document's "root:x:0:0" must not print as "root❌0:0"
+out = Console(soft_wrap=True, emoji=False)
+err = Console(stderr=True, emoji=False)
 
 
 KbOption = Annotated[Optional[str], typer.Option("--kb", help="知识库名称（默认取 config.yaml 的 default_kb）")]
@@ -40,10 +42,24 @@ ConfigOption = Annotated[Optional[Path], typer.Option("--config", envvar="QA_CON
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def plain(text: str) -> Text:
+def plain(text: str, lines: bool = False) -> Text:
     """Text from a file or its name, shown as it is: never read as Rich markup or emoji codes, and control
-    characters (terminal escapes, a line break in a name) written as \\xNN."""
-    return Text(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+    characters (terminal escapes, a line break in a name) written as \\xNN; ``lines`` keeps line breaks."""
+    return Text(_escaped(text, lines))
+
+
+def safe(text: object) -> str:
+    """Text from a file or its name, for a line that also has markup: its brackets escaped, control
+    characters written as \\xNN."""
+    return escape(_escaped(str(text), False))
+
+
+def _escaped(text: str, lines: bool) -> str:
+    pattern = _CONTROL_BUT_LINES if lines else _CONTROL
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 @contextmanager
@@ -54,7 +70,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except QAError as exc:
-        err.print(f"[red]错误：[/red]{exc}", markup=True, highlight=False)
+        err.print(f"[red]错误：[/red]{safe(exc)}", markup=True, highlight=False)
         raise typer.Exit(1) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise

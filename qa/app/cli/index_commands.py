@@ -20,6 +20,7 @@ from qa.app.cli.common import (
     kb_path,
     out,
     plain,
+    safe,
     settings_from,
     user_errors,
 )
@@ -52,7 +53,7 @@ def ingest(
         folder = kb_path(settings, kb)
         missing = [p for p in paths if not p.exists()]
         if missing:
-            err.print(f"[red]错误：[/red]找不到 {'、'.join(map(str, missing))}", markup=True)
+            err.print(f"[red]错误：[/red]找不到 {safe('、'.join(map(str, missing)))}", markup=True)
             raise typer.Exit(1)
         meta_table = read_meta_csv(meta) if meta else None
         embedder = load_embedder(settings.embedding)
@@ -113,16 +114,18 @@ def inspect(
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     out.print(
-        f"[bold]{doc.file_name}[/bold]  格式 {doc.format}  编码 {doc.encoding or '-'}  文章 {len(doc.articles)} 篇"
+        f"[bold]{safe(doc.file_name)}[/bold]  格式 {doc.format}  编码 {doc.encoding or '-'}  文章 {len(doc.articles)} 篇"
     )
     for article in doc.articles:
         out.print(
-            f"\n[bold]《{article.title}》[/bold] 作者：{article.author or '-'}  地点：{article.place or '-'}  日期：{article.date or '-'}"
+            f"\n[bold]《{safe(article.title)}》[/bold] 作者：{safe(article.author or '-')}  "
+            f"地点：{safe(article.place or '-')}  日期：{safe(article.date or '-')}"
         )
         for chunk in article.chunks:
             path = " > ".join(chunk.section[1:]) or "（导语）"
             out.print(
-                f"  [{chunk.kind}] {path} [dim]{chunk.start}-{chunk.end}[/dim] {chunk.text[:40]}…", highlight=False
+                f"  \\[{chunk.kind}] {safe(path)} [dim]{chunk.start}-{chunk.end}[/dim] {safe(chunk.text[:40])}…",
+                highlight=False,
             )
 
 
@@ -171,11 +174,14 @@ def search(
     for rank, hit in enumerate(hits, 1):
         path = " > ".join(hit.section[1:]) or "导语"
         out.print(
-            f"[bold]{rank}. {hit.place or ''}《{hit.title}》[/bold] {path}  [dim]{hit.doc} 得分 {hit.score:.4f}[/dim]",
+            f"[bold]{rank}. {safe(hit.place or '')}《{safe(hit.title)}》[/bold] {safe(path)}  "
+            f"[dim]{safe(hit.doc)} 得分 {hit.score:.4f}[/dim]",
             highlight=False,
         )
         shown = hit.text if len(hit.text) <= SHOWN_CHARS else f"{hit.text[:SHOWN_CHARS]}…"
-        out.print("   " + "\n   ".join(shown.splitlines()) + "\n", highlight=False)  # a joined passage has lines
+        out.print(
+            plain("   " + "\n   ".join(shown.splitlines()) + "\n", lines=True), highlight=False
+        )  # a joined passage has lines
 
 
 def _search_payload(question: str | None, result: Any) -> dict[str, Any]:
@@ -237,11 +243,11 @@ def docs(
         table.add_column(col)
     for r in rows:
         table.add_row(
-            r["file_name"],
-            r["titles"] or "",
-            r["places"] or "",
-            r["authors"] or "",
-            r["dates"] or "",
+            plain(r["file_name"]),
+            plain(r["titles"] or ""),
+            plain(r["places"] or ""),
+            plain(r["authors"] or ""),
+            plain(r["dates"] or ""),
             str(r["articles"]),
             str(r["chunks"]),
         )
@@ -285,11 +291,11 @@ def remove(
         embedder_name, dim = knowledge_base.embedder_name, knowledge_base.dim
         knowledge_base.close()
         if not matches:
-            err.print(f"[red]错误：[/red]知识库中没有文档 “{doc}”：用 qa docs 查看已有文档", markup=True)
+            err.print(f"[red]错误：[/red]知识库中没有文档 “{safe(doc)}”：用 qa docs 查看已有文档", markup=True)
             raise typer.Exit(1)
         if len(matches) > 1:
             paths = "\n".join(r["path"] for r in matches)
-            err.print(f"[red]错误：[/red]有多个文档名为 “{doc}”，请给出完整路径：\n{paths}", markup=True)
+            err.print(f"[red]错误：[/red]有多个文档名为 “{safe(doc)}”，请给出完整路径：\n{safe(paths)}", markup=True)
             raise typer.Exit(1)
         remove_documents(folder, [matches[0]["id"]], embedder_name, dim, purge=purge)
-    out.print(f"已删除 {matches[0]['file_name']}" + ("，索引文件中的残留也已清除" if purge else ""))
+    out.print(plain(f"已删除 {matches[0]['file_name']}" + ("，索引文件中的残留也已清除" if purge else "")))

@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 
 from qa.app import workspace as pages
 from qa.app.web import render
+from qa.app.web.body_limit import BodyLimit
 from qa.app.web.exports import OwnerOnly
 from qa.app.web.handlers import WebHandlers
 from qa.app.web.kb_handlers import KnowledgeBaseHandlers
@@ -238,7 +239,12 @@ def serve(settings: Settings, host: str, port: int, kb: str | None = None, block
         css=render.CSS,
         prevent_thread_lock=True,
         quiet=not block,
-        app_kwargs={"middleware": [Middleware(OwnerOnly, exports=handlers.exports, page_user=signed_in)]},
+        app_kwargs={
+            "middleware": [
+                Middleware(BodyLimit, limit_bytes=int(settings.ui.max_request_mb * 1024 * 1024)),
+                Middleware(OwnerOnly, exports=handlers.exports, page_user=signed_in),
+            ]
+        },
     )
     # Gradio has no catch-all route, so routes added to its app after launch are reached as they are
     demo.app.include_router(api_router(settings, handlers.ws, host, functools.partial(signed_in, demo.app)))

@@ -85,9 +85,22 @@ def esc(text: Any) -> str:
 
 
 def safe_markdown(text: str) -> str:
-    """Answer text for the chat window: HTML escaped, Markdown links and images disarmed."""
-    text = html.escape(text, quote=False)
-    return text.replace("![", "!\\[").replace("](", "\\](")
+    """Answer text for the chat window: HTML escaped, Markdown links and images disarmed, and web
+    addresses shown as code: never a link out of the page, never swallowing the [n] after them."""
+    pieces = []
+    for n, piece in enumerate(_URL.split(text)):
+        if n % 2:
+            pieces.append(f"`{piece}`")
+        else:
+            piece = html.escape(piece, quote=False)
+            pieces.append(piece.replace("![", "!\\[").replace("](", "\\]("))
+    return "".join(pieces)
+
+
+# an address ends at a space, a bracket, Chinese punctuation or a backtick (which would end the code span)
+_URL = re.compile(
+    r"((?:https?|ftp)://[^\s`<>\[\]()（）“”‘’，。；：！？、]+|www\.[^\s`<>\[\]()（）“”‘’，。；：！？、]+)", re.I
+)
 
 
 _MARKER = re.compile(r"\[(\d+)\]")
