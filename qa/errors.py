@@ -35,7 +35,11 @@ class BackendError(QAError):
 
 
 class LLMError(QAError):
-    """The LLM endpoint could not answer."""
+    """The LLM endpoint could not answer; ``why`` says so in a few words for the answer's first line."""
+
+    def __init__(self, message: str, fix: str = "", why: str = "未能回答") -> None:
+        super().__init__(message, fix)
+        self.why = why
 
 
 class UserError(QAError):

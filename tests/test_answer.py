@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from qa.answer.answerer import Answerer, rewrite_followup
+from qa.answer.answerer import Answerer
 from qa.answer.citations import UNSUPPORTED_MARK, Passage, VerifiedPrefix, check_sentence, renumber, source_line
+from qa.answer.followup import rewrite_followup
 from qa.answer.llm import OFFICIAL_WORDING_PROMPT, SYSTEM_PROMPT, ChatClient, official_variants
 from qa.embeddings import HASH_MODEL
 from qa.errors import SettingsError
@@ -538,11 +539,11 @@ def test_a_place_no_report_mentions_is_said_to_be_missing_not_answered_from_else
     assert answer.related and all("清远" not in h.text for h in answer.related)  # labelled as elsewhere
     # a place the reports do mention is answered; asking for other places' practice is exempt
     assert not extractive.ask("贵州思南县是怎样培育村级骨干的？").abstained
-    assert extractive.place_not_in_corpus("清远市有个做法，其他地方有没有类似经验？") is None
+    assert extractive.scope.not_in_corpus("清远市有个做法，其他地方有没有类似经验？") is None
     # names of lakes and mountains count too; words jieba merely tags as places do not
     assert "资料中没有鄱阳湖的相关内容" in extractive.ask("鄱阳湖的面积有多大？").text
-    assert extractive.place_not_in_corpus("山沟里手机没信号，别的地方怎么解决的？") is None
-    assert extractive.place_not_in_corpus("农民想把东西卖给外国客户，有没有例子？") is None
+    assert extractive.scope.not_in_corpus("山沟里手机没信号，别的地方怎么解决的？") is None
+    assert extractive.scope.not_in_corpus("农民想把东西卖给外国客户，有没有例子？") is None
 
 
 def test_a_question_asking_for_a_number_needs_a_sentence_that_states_one_for_it(extractive):

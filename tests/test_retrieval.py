@@ -331,7 +331,8 @@ def test_relevance_does_not_grow_with_the_corpus_and_quoted_terms_must_be_found(
 
 def test_a_number_question_is_backed_only_by_a_sentence_with_a_number_and_its_words():
     from qa.model import Hit
-    from qa.search.confidence import ASKS_FOR_NUMBER, number_sentence_share
+    from qa.search.confidence import number_sentence_share
+    from qa.search.question import ASKS_FOR_NUMBER
 
     def hit(text: str) -> Hit:
         return Hit(1, "a.txt", "标题", None, [], text, 0, len(text), 0.0)

@@ -72,10 +72,12 @@ class ChatClient:
         self.timeout = config.timeout
         key_env = config.api_key_env
         if not self.base_url or not self.model:
-            raise LLMError("大模型未配置完整：请在 config.yaml 的 llm 下填写 base_url 和 model")
+            raise LLMError("大模型未配置完整：请在 config.yaml 的 llm 下填写 base_url 和 model", why="未配置完整")
         api_key = os.environ.get(key_env, "") if key_env else ""
         if key_env and not api_key:
-            raise LLMError(f"没有找到大模型 API 密钥：请设置环境变量 {key_env}（config.yaml 的 llm.api_key_env）")
+            raise LLMError(
+                f"没有找到大模型 API 密钥：请设置环境变量 {key_env}（config.yaml 的 llm.api_key_env）", why="缺少密钥"
+            )
         from langchain_openai import ChatOpenAI
 
         self._chat = ChatOpenAI(
@@ -90,14 +92,18 @@ class ChatClient:
             stream_usage=False,  # not every compatible server accepts stream_options
         )
 
-    def stream(self, system: str, user: str) -> Iterator[str]:
+    def deadline(self) -> float:
+        """When an answer started now must be done (``llm.timeout`` covers all its calls to the model)."""
+        return time.monotonic() + self.timeout
+
+    def stream(self, system: str, user: str, deadline: float | None = None) -> Iterator[str]:
         """Text pieces of the reply as they arrive; raises LLMError.
 
         ``llm.timeout`` bounds the whole reply, not each read: an endpoint that trickles one token every
         few seconds is given up on at the deadline like one that never answers. The request runs in a
         thread so that the deadline holds even while a read blocks. A stream that ends without the
         server's finish reason was cut off midway, and is an error, not a shorter answer."""
-        deadline = time.monotonic() + self.timeout
+        deadline = deadline if deadline is not None else self.deadline()
         pieces: queue.Queue[tuple[str, object]] = queue.Queue()
         abandoned = threading.Event()
         threading.Thread(target=self._produce, args=(system, user, pieces, abandoned), daemon=True).start()
@@ -109,15 +115,16 @@ class ChatClient:
                 except queue.Empty:
                     raise LLMError(
                         f"大模型服务 {self._where} 在 {self.timeout:g} 秒内{'没有答完' if received else '没有响应'}："
-                        "请稍后再试，或调大 config.yaml 的 llm.timeout"
+                        "请稍后再试，或调大 config.yaml 的 llm.timeout",
+                        why="超时未答完" if received else "超时未响应",
                     ) from None
                 if kind == "piece":
                     received = True
                     yield str(value)
                 elif kind == "error":
-                    raise LLMError(self._explain(value)) from value  # type: ignore[arg-type]
+                    raise LLMError(*self._explain(value)) from value  # type: ignore[arg-type]
                 elif kind == "cut":
-                    raise LLMError(f"大模型服务 {self._where} 的回答中途中断：请稍后再试")
+                    raise LLMError(f"大模型服务 {self._where} 的回答中途中断：请稍后再试", why="回答中途中断")
                 else:
                     return
         finally:
@@ -142,30 +149,37 @@ class ChatClient:
     def _where(self) -> str:
         return f"{self.base_url}（模型 {self.model}）"
 
-    def complete(self, system: str, user: str) -> str:
-        return "".join(self.stream(system, user))
+    def complete(self, system: str, user: str, deadline: float | None = None) -> str:
+        return "".join(self.stream(system, user, deadline))
 
-    def _explain(self, exc: Exception) -> str:
+    def _explain(self, exc: Exception) -> tuple[str, str, str]:
+        """(what happened, no separate fix, why in a few words) for an exception from the client."""
         import json
 
         import openai
 
         where = self._where
         if isinstance(exc, json.JSONDecodeError) or isinstance(exc.__cause__, json.JSONDecodeError):
-            return f"大模型服务 {where} 返回的内容不是有效的 JSON：请确认 llm.base_url 指向 OpenAI 兼容接口"
+            said = f"大模型服务 {where} 返回的内容不是有效的 JSON：请确认 llm.base_url 指向 OpenAI 兼容接口"
+            return said, "", "返回格式有误"
         if isinstance(exc, openai.APITimeoutError):
-            return f"大模型服务 {where} 在 {self.timeout:g} 秒内没有响应：请稍后再试，或调大 config.yaml 的 llm.timeout"
+            said = f"大模型服务 {where} 在 {self.timeout:g} 秒内没有响应：请稍后再试，或调大 config.yaml 的 llm.timeout"
+            return said, "", "超时未响应"
         if isinstance(exc, openai.RateLimitError):
-            return f"大模型服务 {where} 返回 429（请求过多或额度用尽）：请稍后再试，或检查账户额度"
+            said = f"大模型服务 {where} 返回 429（请求过多或额度用尽）：请稍后再试，或检查账户额度"
+            return said, "", "请求过多（429）"
         if isinstance(exc, openai.AuthenticationError):
-            return f"大模型服务 {where} 拒绝了 API 密钥（401）：请检查 llm.api_key_env 所指的环境变量"
+            said = f"大模型服务 {where} 拒绝了 API 密钥（401）：请检查 llm.api_key_env 所指的环境变量"
+            return said, "", "拒绝了密钥"
         if isinstance(exc, openai.NotFoundError):
-            return f"大模型服务 {where} 找不到该模型或接口（404）：请检查 llm.model 和 llm.base_url（通常以 /v1 结尾）"
+            said = f"大模型服务 {where} 找不到该模型或接口（404）：请检查 llm.model 和 llm.base_url（通常以 /v1 结尾）"
+            return said, "", "找不到模型"
         if isinstance(exc, openai.APIConnectionError):
-            return f"无法连接大模型服务 {where}：请检查 llm.base_url 和网络"
+            return f"无法连接大模型服务 {where}：请检查 llm.base_url 和网络", "", "无法连接"
         if isinstance(exc, openai.APIStatusError):
-            return f"大模型服务 {where} 返回错误 {exc.status_code}：{exc.message}"
-        return f"调用大模型服务 {where} 出错：{type(exc).__name__}: {exc}"
+            said = f"大模型服务 {where} 返回错误 {exc.status_code}：{exc.message}"
+            return said, "", f"返回错误 {exc.status_code}"
+        return f"调用大模型服务 {where} 出错：{type(exc).__name__}: {exc}", "", "调用出错"
 
 
 def check_connection(config: LLMSettings) -> str:

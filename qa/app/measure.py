@@ -82,7 +82,7 @@ def measure_answers(answerer: Answerer, questions: list[dict]) -> dict[str, dict
     for item in questions:
         answer = answerer.ask(item["question"], item.get("history") or [])
         followup = item["question"] if item.get("history") else None
-        place = answerer.place_asked(answer.standalone_question, followup)
+        place = answerer.scope.asked(answer.standalone_question, followup)
         elsewhere = [c for c in answer.citations if place and c.place and place not in f"{c.place}{c.quote}"]
         if item["gold"]:
             quoted = "".join(c.quote for c in answer.citations) + answer.text

@@ -95,3 +95,15 @@ class KnowledgeBase:
 
     def documents(self) -> list[dict]:
         return catalog.documents(self.conn)
+
+    def mentions(self, phrase: str) -> bool:
+        """Whether any passage or article title holds the phrase verbatim."""
+        return catalog.mentions(self.conn, phrase)
+
+    def mentions_within(self, phrase: str, place: str) -> bool:
+        """Whether an article about the place, or naming it, holds the phrase."""
+        return catalog.mentions_within(self.conn, phrase, place)
+
+    def place_names(self) -> set[str]:
+        """Every place, county and city the articles name."""
+        return catalog.place_names(self.conn)

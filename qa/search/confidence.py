@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 
 from qa.model import Hit
+from qa.search.question import ASKED_AFTER_IS, ASKED_SLOT, ASKS_FOR_NUMBER, FRAMING_WORDS
 from qa.text import sentences, words
 
 MIN_DENSE_COSINE = 0.30
@@ -42,20 +43,11 @@ CONFIDENT_LEXICAL_SHARE = 0.40
 CONFIDENT_COVERAGE = 0.40
 QUOTED = re.compile(r"[“\"]([^”\"]{2,15})[”\"]")  # a term the user quoted
 
-# 几 opening a clause is "several" (几个村合并以后…), not a question
-ASKS_FOR_NUMBER = re.compile(r"多少|(?<=[^，。？！,\s])几|哪一年|哪年|什么时候|何时|比例|比重|多大|多长|多高|多远|多久")
 NUMERAL = re.compile(r"[0-9０-９一二三四五六七八九十百千万亿两]")
 # On the tuning halves: 0.3 took cctv_rural's abstained negatives from 0.33 to 0.67 for 0.8% of its
 # answerable questions refused (0.35-0.5 abstained no more and refused up to 7%).
 MIN_NUMBER_SENTENCE_SHARE = 0.30
 NUMBER_EVIDENCE_DEPTH = 5  # passages searched for the sentence that states the number
-# "…的 <slot> 是/为 什么/谁/哪…/几/多少": the slot is what the question asks for. Questions asking how
-# (怎样, 如何) name a subject there, not a slot, and are left out.
-ASKED_SLOT = re.compile(r"的([\u4e00-\u9fff]{2,8}?)(?:是|为)(?:什么|多少|谁|哪|几)")
-# "…任期是几年", "…补贴标准是多少": without 的, the word just before 是 is what is asked for. Added after
-# the tuning halves: no answerable question refused more on any half of any corpus; cctv_rural's check-half
-# negatives abstained 0.61 → 0.70 (the tuning half's, 0.71, unchanged)
-ASKED_AFTER_IS = re.compile(r"是(?:什么|多少|谁|哪|几)")
 _SLOT_FILLER = re.compile(r"分别|大约|累计|大概|主要|具体|现在|目前|一般|通常|名字|名称")
 # On the tuning halves (bench/retrieval_eval.py): cmrc2018's negatives abstained 0.25 → 0.50 and
 # cctv_rural's as many as before (0.71), for answerable questions refused 0.6% → 2.0% (CMRC) and
@@ -68,17 +60,13 @@ MIN_SLOT_PIECES = 0.5
 # no negative of any half answered more.
 _SLOT_NOT_NAMED = re.compile(r"(?:全称|简称|别名|别称|原名|英文名|时间|日期|年代|情节|主张)$")
 SLOT_DEPTH = 5  # passages searched for the slot
-# Words that only frame a question, left out of the question's words when measuring what a passage holds.
-_FRAMING = frozenset(
-    "怎么 怎样 如何 哪些 什么 多少 是否 为什么 哪个 可以 主要 具体 一些 一个 这个 那个 他们 我们 有关 相关".split()
-)
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 
 
 def question_words(cleaned_query: str) -> list[str]:
     """The words a question asks about: precise-mode words of two characters or more, framing dropped."""
-    found = [w for w in words(cleaned_query) if len(w) > 1 and _CONTENT.search(w) and w not in _FRAMING]
+    found = [w for w in words(cleaned_query) if len(w) > 1 and _CONTENT.search(w) and w not in FRAMING_WORDS]
     return list(dict.fromkeys(found))
 
 

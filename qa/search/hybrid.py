@@ -15,7 +15,6 @@ from qa.index import catalog
 from qa.index.knowledge_base import KnowledgeBase
 from qa.model import Filters, Hit, Scope
 from qa.search.confidence import (
-    ASKS_FOR_NUMBER,
     QUOTED,
     is_confident,
     is_relevant,
@@ -24,6 +23,7 @@ from qa.search.confidence import (
     question_words,
 )
 from qa.search.query import is_survey, normalise_query
+from qa.search.question import ASKS_FOR_NUMBER
 from qa.search.rerank import Reranker, load_reranker
 from qa.settings import RetrievalSettings, Settings
 from qa.text import char_bigrams, official_tokens, thesaurus_entries, tokenize

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import re
 
-# Question words and filler do not say what the user is looking for.
-_QUESTION_WORDS = re.compile(
-    r"怎么办|怎么做|怎样做|如何做|怎么样|怎样|怎么|如何|哪些|哪个|哪里|多少|是什么|什么|有没有|是否|请问|介绍一下|介绍|一下|吗|呢|吧|[？?！!。，,、：:；;“”\"'（）()\s]+"
-)
-# Questions about how places do something want many places, not five passages of one report.
-_SURVEY = re.compile(r"各地|其他地方|其它地方|别的地方|哪些地方|外地|兄弟|类似|相似|经验|做法")
+from qa.search.question import ASKS_OTHER_PLACES, ASKS_SURVEY, QUESTION_WORDS
+
 # Draft boilerplate in "similar experience" requests: who is asking and what kind of material they want
 # say nothing about the practice itself, and they pull both legs towards any text about "经验" or "我们".
 _DRAFT_BOILERPLATE = re.compile(
@@ -24,21 +20,18 @@ _DRAFT_BOILERPLATE = re.compile(
 )
 
 
-_OTHER_PLACES = re.compile(r"各地|其他|其它|别的|哪些地方|外地|兄弟|类似|相似|借鉴")
-
-
 def wants_other_places(query: str) -> bool:
     """True for requests for practice elsewhere ("其他地方有没有类似做法？"), where a place named is the user's own."""
-    return _OTHER_PLACES.search(query) is not None
+    return ASKS_OTHER_PLACES.search(query) is not None
 
 
 def is_survey(query: str) -> bool:
     """True for questions about how places do something, which want many places."""
-    return _SURVEY.search(query) is not None
+    return ASKS_SURVEY.search(query) is not None
 
 
 def normalise_query(query: str) -> str:
     """The query without draft boilerplate, question words and punctuation (kept whole if nothing is left)."""
-    stripped = _QUESTION_WORDS.sub(" ", _DRAFT_BOILERPLATE.sub(" ", query))
+    stripped = QUESTION_WORDS.sub(" ", _DRAFT_BOILERPLATE.sub(" ", query))
     stripped = re.sub(r"\s+", " ", stripped).strip()
     return stripped or query.strip()
