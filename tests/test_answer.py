@@ -630,7 +630,7 @@ def test_a_quantity_question_quotes_the_figure_in_the_measure_word_asked(embedde
 
 
 def test_short_answers_are_the_words_that_answer_a_single_fact():
-    from qa.search.question import short_answer
+    from qa.answer.reading import short_answer
 
     assert short_answer("云浮全市有多少支互助工作队？", ["全市已组建起7882支这样的队伍。"]) == "7882支"
     assert short_answer("法治社工累计化解了多少起纠纷？", ["累计化解纠纷1800余件。"]) == "1800余件"
@@ -674,3 +674,22 @@ def test_a_document_cannot_close_the_passage_tags_or_make_an_obeyed_instruction_
     obeyed, true = answer.sentences
     assert not obeyed.supported and "所说内容在所引资料中找不到" in obeyed.problems
     assert true.supported and UNSUPPORTED_MARK in answer.text.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "quote", "expected"),
+    [
+        (
+            "《越南亡国史》的作者是谁？",
+            "《越南亡国史》的作者是越南革命家潘佩珠，由梁启超整理出版。",
+            "越南革命家潘佩珠",
+        ),
+        ("马飚在哪一年出任广西壮族自治区主席？", "2013年，马飚出任广西壮族自治区主席。", "2013年"),
+        ("软枝黄蝉的原生地在哪里？", "软枝黄蝉的原生地在巴西，现广泛栽培于热带地区。", "巴西"),
+        ("怎样让年轻社区工作者快速成长？", "为每名年轻社区工作者配备两名导师。", ""),  # how: no single fact
+    ],
+)
+def test_the_words_that_answer_stand_where_the_question_has_its_question_word(question, quote, expected):
+    from qa.answer.reading import short_answer
+
+    assert short_answer(question, [quote]) == expected

@@ -29,6 +29,7 @@ from qa.answer.llm import (
     official_variants,
     passages_block,
 )
+from qa.answer.reading import short_answer
 from qa.answer.scope import PlaceScope, names_of
 from qa.embeddings import Embedder
 from qa.errors import LLMError
@@ -36,7 +37,6 @@ from qa.model import Answer, Filters, Hit
 from qa.search.confidence import CONFIDENT_COVERAGE, coverage, question_words
 from qa.search.hybrid import HybridRetriever, SearchResult
 from qa.search.query import normalise_query
-from qa.search.question import short_answer
 from qa.settings import Settings
 
 
@@ -129,7 +129,9 @@ class Answerer:
             _notice(failed),
             confidence(answer, result.confident and self._covered(answer)),
         )
-        answer.short_answer = short_answer(standalone, [c.quote for c in answer.citations])
+        answer.short_answer = short_answer(
+            standalone, [c.quote for c in answer.citations], [c.passage for c in answer.citations]
+        )
         yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
 

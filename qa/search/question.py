@@ -24,6 +24,11 @@ ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内�
 _ASKS_PERSON = re.compile(r"是谁|谁是|由谁|哪位")
 
 # ------------------------------------------------------------------ question shapes the other stages read
+# the question word itself: what stands on either side of it is the context an answer sentence repeats
+QUESTION_WORD = re.compile(
+    r"为什么|为何|怎么样|怎样|怎么|如何|哪一年|哪年|哪一天|什么时候|何时|哪里|哪儿|何地|多少|多大|多长|多高|多久|多远"
+    r"|几[个位名人年次种条家岁部座所项月天]?|哪[一些个位种家座条部本国所届年]?|什么|谁|何"
+)
 # Question words and filler do not say what the user is looking for.
 QUESTION_WORDS = re.compile(
     r"怎么办|怎么做|怎样做|如何做|怎么样|怎样|怎么|如何|哪些|哪个|哪里|多少|是什么|什么|有没有|是否|请问|介绍一下|介绍|一下|吗|呢|吧|[？?！!。，,、：:；;“”\"'（）()\s]+"
@@ -125,11 +130,3 @@ def stated_answer(question: Question, sentence: str) -> str:
         found = [m.group() for m in _ANY_QUANTITY.finditer(sentence) if not _TIME_SPAN.fullmatch(m.group())]
         return found[0] if found else ""
     return ""
-
-
-def short_answer(question: str, texts: list[str]) -> str:
-    """The words of the first text that state what a single-fact question asks ("" for other questions)."""
-    asked = analyse(question)
-    if not asked.asks_single_fact:
-        return ""
-    return next((found for text in texts if (found := stated_answer(asked, text))), "")
