@@ -143,7 +143,7 @@ class Hit:
     ocr: bool = False  # its document was read by OCR: a reader should check the original
     page: int | None = None  # the page it starts on, in paged formats
     # neighbouring chunks of one article that all ranked, shown as this one passage: the chunks as they
-    # were, in reading order (empty for a single chunk); see qa.search.hybrid.join_neighbours
+    # were, in reading order (empty for a single chunk); see qa.search.arrange.join_neighbours
     joined: list[Hit] = field(default_factory=list)
 
     def parts(self) -> list[Hit]:

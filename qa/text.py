@@ -171,3 +171,16 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+_SLUG = re.compile(r"[^\w\u4e00-\u9fff-]+")
+
+
+def safe_file_name(name: str) -> str:
+    """A file name with no path parts or odd characters, keeping Chinese."""
+    base = name.replace("\\", "/").split("/")[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = _SLUG.sub("_", stem).strip("._") or "文件"
+    return f"{stem}.{suffix.lower()}" if suffix else stem

@@ -14,7 +14,8 @@ from qa.errors import KnowledgeBaseError
 from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.pipeline import ingest_paths
 from qa.model import Filters, Hit
-from qa.search.hybrid import HybridRetriever, _decisive_lexical_leader_first, join_neighbours
+from qa.search.arrange import join_neighbours
+from qa.search.hybrid import HybridRetriever, _decisive_lexical_leader_first
 from qa.search.query import normalise_query
 from qa.search.rerank import CrossEncoderReranker, load_reranker
 from qa.settings import RetrievalSettings
@@ -41,28 +42,23 @@ def test_dense_score_is_the_mean_of_chunk_and_best_sentence_cosine(seed_kb, embe
     assert top.dense_score == pytest.approx((chunk_cosine + best_sentence) / 2, abs=2e-3)
 
 
-@pytest.mark.parametrize(
-    ("query", "dense_weight"),
-    [
-        ("积分超市怎么兑换？", 0.5),
-        ("我镇计划建立积分超市，村民参与志愿服务、环境整治可以获得积分兑换生活用品，请提供类似的经验材料。", 0.25),
-    ],
-    ids=["question", "draft paragraph"],
-)
-def test_a_draft_paragraph_leans_on_its_words_more_than_on_its_vector(seed_kb, embedder, query, dense_weight):
-    """Fused score = 1/(k+BM25 rank+1) + w/(k+dense rank+1); w drops to 0.25 for a query as long as a paragraph."""
-    from qa.search.hybrid import RRF_K, _tied_ranks
+def test_fusion_sums_weighted_reciprocal_ranks_and_equal_scores_share_a_rank():
+    from qa.search.fusion import RRF_K, fuse, tied_ranks
 
+    assert tied_ranks([("a", 3.0), ("b", 3.0), ("c", 1.0)]) == [("a", 0), ("b", 0), ("c", 2)]
+    fused = fuse([([("a", 0), ("b", 1)], 1.0), ([("b", 0), ("c", 1)], 0.5)])
+    assert list(fused) == ["a", "b", "c"]  # first seen first
+    assert fused["b"] == pytest.approx(1 / (RRF_K + 2) + 0.5 / (RRF_K + 1))
+    assert sorted(fused, key=fused.get, reverse=True) == ["b", "a", "c"]  # ranked by both beats first by one
+
+
+def test_a_draft_paragraph_leans_on_its_words_more_than_on_its_vector(seed_kb, embedder):
+    """A query as long as a paragraph: BM25's ranking leads (its dense leg weighs half as much as a question's)."""
     retriever = HybridRetriever(seed_kb, embedder)
-    cleaned = normalise_query(query)
-    lexical = retriever._lexical(cleaned, None)
-    dense = retriever._dense(cleaned, None, [c for c, _ in lexical])
-    lexical_rank, dense_rank = dict(_tied_ranks(lexical)), dict(_tied_ranks(dense))
-    for hit in retriever.search(query, k=5):
-        expected = dense_weight / (RRF_K + dense_rank[hit.chunk_id] + 1)
-        if hit.chunk_id in lexical_rank:
-            expected += 1 / (RRF_K + lexical_rank[hit.chunk_id] + 1)
-        assert hit.score == pytest.approx(expected)
+    draft = "我镇计划建立积分超市，村民参与志愿服务、环境整治可以获得积分兑换生活用品，请提供类似的经验材料。"
+    lexical = [h.chunk_id for h in retriever.search(draft, k=3, mode="lexical")]
+    hybrid = [h.chunk_id for h in retriever.search(draft, k=3)]
+    assert hybrid[0] == lexical[0] and "积分" in retriever.search(draft, k=1)[0].text
 
 
 def test_every_chunk_has_its_sentences_indexed(seed_kb):

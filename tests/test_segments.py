@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.index.segments as segments
+import qa.index.merging as merging
 import qa.index.vectors as vectors
 from qa.index.bm25 import K1, B, Postings, bm25_idf
 from qa.index.knowledge_base import KnowledgeBase
-from qa.index.segments import SegmentInfo, next_merge
+from qa.index.merging import next_merge
+from qa.index.segments import SegmentInfo
 from qa.ingest.pipeline import ingest_paths, remove_documents
 from qa.search.hybrid import HybridRetriever
 from qa.text import char_bigrams, passage_text, tokenize
@@ -35,7 +36,7 @@ def test_merge_policy():
     assert [s.number for s in next_merge([_info(1, 1000), _info(2, 600, deleted=400)])] == [2]  # tombstones
     mixed = [_info(i, 50 if i % 2 else 5000) for i in range(1, 23)]  # never ten of similar size
     run = next_merge(mixed)
-    assert len(run) == segments.MERGE_FACTOR and sum(s.live for s in run) == min(
+    assert len(run) == merging.MERGE_FACTOR and sum(s.live for s in run) == min(
         sum(s.live for s in mixed[i : i + 10]) for i in range(len(mixed) - 9)
     )
     assert next_merge(mixed[:20]) is None  # up to MAX_SEGMENTS they wait
@@ -74,7 +75,7 @@ def _results(folder: Path, embedder) -> list:
 
 @pytest.mark.parametrize("merge_factor", [1000, 3])
 def test_many_writes_search_exactly_like_one_build(tmp_path, seed_copy, settings, embedder, monkeypatch, merge_factor):
-    monkeypatch.setattr(segments, "MERGE_FACTOR", merge_factor)
+    monkeypatch.setattr(merging, "MERGE_FACTOR", merge_factor)
     one = tmp_path / "one"
     ingest_paths([seed_copy], one, settings, embedder)
     many = tmp_path / "many"
@@ -179,7 +180,7 @@ def test_ivf_threshold():
 def test_merges_build_ivf_segments_once_the_knowledge_base_is_large(
     tmp_path, seed_copy, settings, embedder, monkeypatch
 ):
-    monkeypatch.setattr(segments, "MERGE_FACTOR", 3)
+    monkeypatch.setattr(merging, "MERGE_FACTOR", 3)
     monkeypatch.setattr(vectors, "MIN_IVF_ROWS", 10)
     settings = settings.replace(index={"approximate_above": 40})  # the seeds have about 90 chunks
     folder = tmp_path / "kb"

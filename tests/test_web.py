@@ -315,7 +315,7 @@ def test_missing_login_password_is_named(index_dir, monkeypatch):
 
 
 def test_uploaded_file_names_cannot_escape_the_upload_folder():
-    from qa.app.web.render import safe_file_name
+    from qa.text import safe_file_name
 
     assert safe_file_name("../../etc/passwd") == "passwd"
     assert safe_file_name("..\\..\\报告 (1).DOCX") == "报告_1.docx"

@@ -2,7 +2,7 @@
 
 No text is generated. Each sentence of the top passages is scored against the question
 (word overlap, embedding similarity, the passage's rank, and what the question asks for:
-a number for "多少", a list for "哪些", a definition for "是什么"); the best ones are quoted
+a number for a how-many question, a list for "哪些", a definition for "是什么"); the best ones are quoted
 without repetition, each with the number of its passage. Questions about how places do
 something get one or two sentences per place, grouped under the place's name.
 """
@@ -10,8 +10,17 @@ something get one or two sentences per place, grouped under the place's name.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from qa.answer.quote_extent import (
+    Quote,
+    answered,
+    merged,
+    next_paragraph_opening,
+    read_on,
+    with_next_if_heading,
+    with_previous_if_pointing,
+)
 from qa.embeddings import Embedder
 from qa.model import Hit
 from qa.search.confidence import QUOTED
@@ -47,39 +56,23 @@ KEEP_SHARE = 0.6
 # a question asking for a figure keeps the stricter share: every sentence nearly as good holds some number,
 # and the figure asked for is in the best one
 KEEP_SHARE_NUMBER = 0.75
-SHORT_QUOTE = 30
 UNIT_MATCH = 0.15  # beside the 0.15 any figure earns, for a figure in the measure word asked
 # the weights of the sentence score; the rest of a sentence's score comes from what the question asks for
 LEXICAL, DENSE, RANK = 0.45, 0.35, 0.2
 
-# "哪一年/什么时候" asks for a time, as 多少 asks for a figure: a sentence stating one is preferred (0.15, as a
+# a question asking when wants a time, as a how-many question wants a figure: a sentence stating one is preferred (0.15, as a
 # figure is). CMRC's answers holding the gold rose 0.858 / 0.854 → 0.860 / 0.856 (tune / check); nothing else moved
 _HAS_TIME = re.compile(r"\d+年|\d+月|\d+日|[一二三四五六七八九十〇零]{2,4}年|世纪|年代")
 # "how did X do Y": answered by the passage that describes the practice (its heading names it), not by
 # the report's opening line, which restates the topic for every question about the report
 HOW_HEADING = 0.3  # at most this much for a passage whose section heading shares the question's words
 LEAD_PENALTY = 0.25  # taken from the opening paragraph of an article when the question asks how
-_POINTS_BACK = re.compile(r"^(?:这|此)")
 # a sentence holding a term the user quoted (“烂泥洼”) is about what was asked. Added for one tuning-half
 # question whose answer sat in an opening paragraph (cctv_rural everyday 0.47 → 0.53); nothing else moved
 QUOTED_TERM = 0.15
-_ASKS_BACK = re.compile(r"[？?]\s*$")
 _HAS_NUMBER = re.compile(r"\d")
 _HAS_LIST = re.compile(r"、|一是|二是|；")
 _HAS_DEFINITION = re.compile(r"即|是指|就是|包括|“[^”]+”")
-
-
-@dataclass
-class Quote:
-    """One quoted sentence: the passage it comes from (index into the hits) and its offsets in the passage."""
-
-    hit: int
-    start: int
-    end: int
-    score: float
-
-    def text(self, hits: list[Hit]) -> str:
-        return hits[self.hit].text[self.start : self.end]
 
 
 def choose_quotes(
@@ -119,7 +112,7 @@ def choose_quotes(
         chosen = _per_place(ranked, hits)
         if passages is not None:
             chosen, hits = _onto(chosen, hits, passages), passages
-        return _merged([_with_next_if_heading(q, hits) for q in chosen])
+        return merged([with_next_if_heading(q, hits) for q in chosen])
     best = ranked[0].score
     keep = KEEP_SHARE
     if ASKS_FIGURE.search(question) and _HAS_NUMBER.search(ranked[0].text(hits)):
@@ -134,11 +127,11 @@ def choose_quotes(
             chosen.append(c)
     if passages is not None:
         chosen, hits = _onto(chosen, hits, passages), passages
-    chosen = [_with_previous_if_pointing(_with_next_if_heading(q, hits), hits) for q in chosen]
-    chosen[0] = _read_on(chosen[0], hits, chosen[1:])
-    if (after := _next_paragraph_opening(chosen[0], hits, chosen[1:])) is not None:
+    chosen = [with_previous_if_pointing(with_next_if_heading(q, hits), hits) for q in chosen]
+    chosen[0] = read_on(chosen[0], hits, chosen[1:])
+    if (after := next_paragraph_opening(chosen[0], hits, chosen[1:])) is not None:
         chosen.insert(1, after)  # what was done, told in the next paragraph: a quote of its own
-    return _merged([_answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])
+    return merged([answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])
 
 
 def covering(passages: list[Hit], chunks: list[Hit]) -> list[Hit]:
@@ -205,87 +198,6 @@ def passages_about_place(hits: list[Hit], names: tuple[str, ...]) -> list[Hit]:
         else:
             cut.append(replace(hit, text="".join(c.text(hits) for c in mine) or f"（本段未提及{names[0]}，从略）"))
     return cut
-
-
-def _merged(quotes: list[Quote]) -> list[Quote]:
-    """Quotes of one passage that came to overlap (a heading sentence read on into a sentence quoted already)
-    become one quote, where the first of them stood: the answer never says the same sentence twice."""
-    kept: list[Quote] = []
-    for q in quotes:
-        same = next((k for k in kept if k.hit == q.hit and k.start < q.end and q.start < k.end), None)
-        if same is None:
-            kept.append(q)
-        else:
-            same.start, same.end = min(same.start, q.start), max(same.end, q.end)
-    return kept
-
-
-def _with_previous_if_pointing(quote: Quote, hits: list[Hit]) -> Quote:
-    """A sentence that opens by pointing back ("这是截至今年9月底…的务工规模") is quoted with the sentence it
-    points to ("3268.7万人！"): alone it names neither the figure nor the thing."""
-    text = hits[quote.hit].text
-    if not _POINTS_BACK.match(text[quote.start : quote.end]):
-        return quote
-    before = [s for s in paragraph_sentence_spans(text, min_chars=1) if s[1] <= quote.start]
-    before = [s for s in before if "\n" not in text[s[1] : quote.start]]  # the same paragraph only
-    return Quote(quote.hit, before[-1][0], quote.end, quote.score) if before else quote
-
-
-def _read_on(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote:
-    """The quote read on into the sentence after it, unless another quote holds that sentence.
-
-    The best sentence is always read on: the sentence that matches a question best often states the subject
-    or the problem ("…由三个移民村合并而成，开展工作困难重重"), and what was done follows. On the tuning halves
-    answers held the gold more often (cctv_rural how 0.79 → 0.95, everyday 0.42 → 0.47, CMRC 0.82 → 0.85) and
-    on the check halves too (everyday 0.37 → 0.42, CMRC 0.83 → 0.85); no kind fell."""
-    following = _next_sentence(quote, hits)
-    if following is None or _held(quote.hit, following, others):
-        return quote
-    return Quote(quote.hit, quote.start, following[1], quote.score)
-
-
-def _next_paragraph_opening(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote | None:
-    """The first sentence of the paragraph after the quote, when the quote ends its paragraph, that sentence is
-    not a heading and no other quote holds it. The best sentence often states the problem at a paragraph's end
-    and what was done opens the next; a quote never runs across the break, so that sentence stands alone."""
-    text, following = hits[quote.hit].text, _following(quote, hits)
-    if following is None or "\n" not in text[quote.end : following[0]]:
-        return None  # nothing follows, or it is in the quote's own paragraph (read on to, not quoted apart)
-    if following[1] - following[0] < SHORT_QUOTE or _held(quote.hit, following, others):
-        return None
-    return Quote(quote.hit, following[0], following[1], quote.score)
-
-
-def _held(hit: int, span: tuple[int, int], others: list[Quote]) -> bool:
-    """Whether another quote of the same passage overlaps the span."""
-    return any(o.hit == hit and o.start < span[1] and o.end > span[0] for o in others)
-
-
-def _answered(quote: Quote, hits: list[Hit], others: list[Quote]) -> Quote:
-    """A quote ending in a question ("如何让来自不同地域的移民‘心往一处想’？") is read on to the answer that
-    follows it: news and reports ask a question only to answer it next. Everyday answers held the gold
-    0.42 → 0.47 and follow-ups 0.71 → 0.86 on cctv_rural's check half (where the case was found); no other
-    half of any corpus moved."""
-    return _read_on(quote, hits, others) if _ASKS_BACK.search(quote.text(hits)) else quote
-
-
-def _next_sentence(quote: Quote, hits: list[Hit]) -> tuple[int, int] | None:
-    """The span of the sentence after the quote in its paragraph, if there is one."""
-    following = _following(quote, hits)
-    return following if following and "\n" not in hits[quote.hit].text[quote.end : following[0]] else None
-
-
-def _following(quote: Quote, hits: list[Hit]) -> tuple[int, int] | None:
-    """The span of the sentence after the quote in its passage, in whichever paragraph."""
-    return next((s for s in paragraph_sentence_spans(hits[quote.hit].text) if s[0] >= quote.end), None)
-
-
-def _with_next_if_heading(quote: Quote, hits: list[Hit]) -> Quote:
-    """A short heading sentence ("二是探索支部“四能一创”工作法。") says little alone: quote the sentence after it too."""
-    if quote.end - quote.start >= SHORT_QUOTE:
-        return quote
-    following = _next_sentence(quote, hits)
-    return Quote(quote.hit, quote.start, following[1], quote.score) if following else quote
 
 
 def _per_place(ranked: list[Quote], hits: list[Hit]) -> list[Quote]:

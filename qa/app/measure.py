@@ -41,7 +41,7 @@ def source_texts(answerer: Answerer) -> list[tuple[str, str]]:
     """(file name, text as loaded) of every document: what the standard recipes index."""
     from qa.ingest.loaders import load_file
 
-    documents = answerer.retriever.kb.documents()
+    documents = answerer.kb.documents()
     return [(Path(d["path"]).name, load_file(Path(d["path"]))[0].text) for d in documents]
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from qa.app.workspace import Workspace, document_row
 from qa.errors import UserError
-from qa.index import catalog
 from qa.ingest import edits
 
 PASSAGE_HEADERS = ["编号", "章节", "位置", "状态", "内容"]
@@ -23,7 +22,7 @@ def passage_rows(ws: Workspace, kb: str, doc_id: int) -> list[list[Any]]:
     hand_edits, source = edits.load(ws.folder(kb)), document["path"]
     corrected = edits.corrected_texts(hand_edits, source)
     rows = []
-    for p in catalog.document_passages(ws.answerer(kb).retriever.kb.conn, doc_id):
+    for p in ws.kb(kb).document_passages(doc_id):
         section = " > ".join(json.loads(p["section"])[1:]) or "导语"
         where = f"{p['start']}–{p['end']}" + (f"，第{p['page']}页" if p["page"] else "")
         rows.append([p["id"], section, where, "已校正" if p["text"] in corrected else "", p["text"]])
@@ -39,7 +38,7 @@ def passage_choices(rows: list[list[Any]]) -> list[tuple[str, str]]:
 
 def current_metadata(ws: Workspace, kb: str, doc_id: int) -> dict[str, str]:
     """The first article's title, place, author and date: what the metadata editor starts from."""
-    articles = catalog.document_articles(ws.answerer(kb).retriever.kb.conn, doc_id)
+    articles = ws.kb(kb).document_articles(doc_id)
     first = articles[0] if articles else {}
     return {key: first.get(key) or "" for key in ("title", "place", "author", "date")}
 
@@ -76,7 +75,7 @@ def _source_and_original(ws: Workspace, kb: str, doc_id: int, passage: str) -> t
             if edits.passage_key(original) == key:
                 return source, original
         raise UserError("该段已不在隐藏列表中：请刷新段落列表")
-    rows = catalog.document_passages(ws.answerer(kb).retriever.kb.conn, doc_id)
+    rows = ws.kb(kb).document_passages(doc_id)
     shown = next((row["text"] for row in rows if str(row["id"]) == str(passage)), None)
     if shown is None:
         raise UserError(f"知识库中没有编号为 {passage} 的段落：请刷新段落列表")
@@ -94,7 +93,7 @@ def _reindex(ws: Workspace, kb: str, source: str) -> int:
         [result] = ingest_paths([path], ws.folder(kb), ws.settings, ws.embedder, reindex=True)
     if result.status == "failed":
         raise UserError(f"重新索引失败：{result.reason}")
-    return next(row["id"] for row in ws.answerer(kb).retriever.kb.documents() if row["path"] == source)
+    return next(row["id"] for row in ws.kb(kb).documents() if row["path"] == source)
 
 
 def preview(ws: Workspace, path: str | Path) -> dict[str, Any]:

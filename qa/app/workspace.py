@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from qa.answer.answerer import Answerer
-from qa.app.web import render
 from qa.errors import UserError
-from qa.index import catalog
-from qa.index.schema import read_manifest
+from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.formats import SUPPORTED_SUFFIXES
 from qa.model import STATUS_ZH, Filters
 from qa.settings import Settings
+from qa.text import safe_file_name
 
 STAGE_ZH = {"parse": "解析文件", "ocr": "文字识别（逐页）", "embed": "计算向量", "write": "写入知识库"}
 DOC_HEADERS = ["编号", "文件", "标题", "地点", "日期", "分块数"]
@@ -35,6 +34,7 @@ class Workspace:
         self.index_dir = Path(settings.index_dir)
         self._embedder = None
         self._answerers: dict[str, Answerer] = {}
+        self._kbs: dict[str, KnowledgeBase] = {}
         self._lock = threading.Lock()
         self.write_lock = threading.Lock()  # one ingest or delete at a time
 
@@ -52,6 +52,7 @@ class Workspace:
         with self._lock:
             self.settings = settings
             self._answerers.clear()
+            self._kbs.clear()
 
     def names(self) -> list[str]:
         if not self.index_dir.is_dir():
@@ -65,32 +66,39 @@ class Workspace:
             raise UserError("知识库名称只能包含中文、字母、数字、下划线和连字符（最多 40 个字）")
         return self.index_dir / kb
 
-    def answerer(self, kb: str) -> Answerer:
-        """The answerer of ``kb``, reopened when another write has switched its generation."""
+    def kb(self, kb: str) -> KnowledgeBase:
+        """The open knowledge base ``kb`` (no embedding model needed), reopened when another write has
+        switched its generation."""
         folder = self.folder(kb)
         if not (folder / "kb.sqlite").exists():
             raise UserError(f"知识库 “{kb}” 还没有任何文档：请在“知识库”页上传材料")
         with self._lock:
-            cached = self._answerers.get(kb)
-        # the open knowledge base's own connection sees every committed write (WAL)
-        if (
-            cached
-            and int(read_manifest(cached.retriever.kb.conn).get("generation", 0)) == cached.retriever.kb.generation
-        ):
+            cached = self._kbs.get(kb)
+        if cached and cached.is_current():
             return cached
-        answerer = Answerer.from_settings(self.settings, folder, self.embedder)
+        opened = KnowledgeBase(folder)
+        with self._lock:
+            self._kbs[kb] = opened
+        return opened
+
+    def answerer(self, kb: str) -> Answerer:
+        """The answerer of ``kb``, over the same open knowledge base as ``kb()``."""
+        opened = self.kb(kb)
+        with self._lock:
+            cached = self._answerers.get(kb)
+        if cached and cached.kb is opened:
+            return cached
+        answerer = Answerer.from_settings(self.settings, self.folder(kb), self.embedder, opened)
         with self._lock:
             self._answerers[kb] = answerer
         return answerer
 
     def article_texts(self, kb: str, article_ids: list[int]) -> dict[int, str]:
-        if not article_ids:
-            return {}
-        return catalog.article_texts(self.answerer(kb).retriever.kb.conn, article_ids)
+        return self.kb(kb).article_texts(article_ids) if article_ids else {}
 
     def provinces(self, kb: str) -> list[str]:
         try:
-            return catalog.provinces(self.answerer(kb).retriever.kb.conn)
+            return self.kb(kb).provinces()
         except UserError:
             return []
 
@@ -100,7 +108,7 @@ class Workspace:
 
 def documents_table(ws: Workspace, kb: str) -> list[list[Any]]:
     try:
-        kb_open = ws.answerer(kb).retriever.kb
+        kb_open = ws.kb(kb)
     except UserError:
         return []
     return [
@@ -120,7 +128,7 @@ def ingest_uploads(ws: Workspace, kb: str, files: list[str], progress=None) -> l
     uploads.mkdir(parents=True, exist_ok=True)
     rows, paths = [], []
     for upload in files:
-        name = render.safe_file_name(Path(upload).name)
+        name = safe_file_name(Path(upload).name)
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             rows.append([name, "失败", 0, f"不支持的文件类型：请上传 {' '.join(sorted(SUPPORTED_SUFFIXES))}"])
             continue
@@ -149,7 +157,7 @@ def _result_rows(results: list) -> list[list[Any]]:
 
 def document_row(ws: Workspace, kb: str, doc_id: int):
     """The documents row with this id, or a UserError."""
-    for row in ws.answerer(kb).retriever.kb.documents():
+    for row in ws.kb(kb).documents():
         if row["id"] == int(doc_id):
             return row
     raise UserError(f"知识库中没有编号为 {doc_id} 的文档")
@@ -158,7 +166,7 @@ def document_row(ws: Workspace, kb: str, doc_id: int):
 def delete_document(ws: Workspace, kb: str, doc_id: int) -> str:
     from qa.ingest.pipeline import remove_documents
 
-    kb_open = ws.answerer(kb).retriever.kb
+    kb_open = ws.kb(kb)
     document = document_row(ws, kb, doc_id)
     with ws.write_lock:
         remove_documents(ws.folder(kb), [int(doc_id)], kb_open.embedder_name, kb_open.dim)
@@ -237,7 +245,7 @@ def settings_summary(ws: Workspace, kb: str) -> str:
     lines = ["### 当前设置", f"- 知识库目录：`{ws.index_dir}`，当前知识库：`{kb}`"]
     try:
         answerer = ws.answerer(kb)
-        kb_open = answerer.retriever.kb
+        kb_open = ws.kb(kb)
         size = sum(f.stat().st_size for f in ws.folder(kb).rglob("*") if f.is_file()) / 2**20
         docs = len(kb_open.documents())
         lines.append(f"- 规模：{docs} 个文档，{kb_open.chunk_count} 个段落，占用磁盘 {size:.1f} MB")
@@ -267,12 +275,12 @@ def settings_summary(ws: Workspace, kb: str) -> str:
 def example_questions(ws: Workspace, kb: str, n: int = 6) -> list[str]:
     """Questions drawn from the corpus: its named practices and its section headings."""
     try:
-        conn = ws.answerer(kb).retriever.kb.conn
+        kb_open = ws.kb(kb)
     except UserError:
         return []
-    questions = [f"“{p.name}”是怎么做的？" for p in catalog.list_practices(conn)[: n // 2]]
+    questions = [f"“{p.name}”是怎么做的？" for p in kb_open.practices()[: n // 2]]
     seen: set[str] = set()
-    for place, heading in catalog.place_headings(conn):
+    for place, heading in kb_open.place_headings():
         if len(questions) >= n:
             break
         if place not in seen:

@@ -11,8 +11,9 @@ import numpy as np
 
 from qa.index import rows
 from qa.index.bm25 import Postings
+from qa.index.merging import merge_segments, next_merge
 from qa.index.protocol import WritePlan
-from qa.index.segments import Segment, SegmentInfo, SegmentSet, merge_segments, next_merge, segment_dir, write_segment
+from qa.index.segments import Segment, SegmentInfo, SegmentSet, segment_dir, write_segment
 from qa.index.vectors import APPROXIMATE_ABOVE, ivf_threshold
 
 

@@ -11,7 +11,7 @@ from qa.index.bm25 import bm25_idf
 from qa.index.factory import open_search_index
 from qa.index.protocol import SearchIndex
 from qa.index.schema import connect, needs_rebuild, read_manifest
-from qa.model import Scope
+from qa.model import Filters, Hit, Scope
 
 
 class KnowledgeBase:
@@ -107,3 +107,41 @@ class KnowledgeBase:
     def place_names(self) -> set[str]:
         """Every place, county and city the articles name."""
         return catalog.place_names(self.conn)
+
+    def is_current(self) -> bool:
+        """Whether no write has switched the knowledge base's generation since it was opened (the open
+        connection sees every committed write: WAL)."""
+        return int(read_manifest(self.conn).get("generation", 0)) == self.generation
+
+    def document_passages(self, doc_id: int) -> list[dict]:
+        return catalog.document_passages(self.conn, doc_id)
+
+    def document_articles(self, doc_id: int) -> list[dict]:
+        return catalog.document_articles(self.conn, doc_id)
+
+    def article_texts(self, article_ids: list[int]) -> dict[int, str]:
+        return catalog.article_texts(self.conn, article_ids)
+
+    def provinces(self) -> list[str]:
+        return catalog.provinces(self.conn)
+
+    def place_headings(self) -> list[tuple[str, str]]:
+        return catalog.place_headings(self.conn)
+
+    def practices(self, search: str | None = None) -> list:
+        return catalog.list_practices(self.conn, search)
+
+    def scope(self, filters: Filters) -> Scope:
+        return catalog.scope(self.conn, filters)
+
+    def chunk_texts(self, chunk_ids: list[int]) -> dict[int, str]:
+        return catalog.chunk_texts(self.conn, chunk_ids)
+
+    def chunks_containing(self, phrase: str, limit: int) -> list[tuple[int, int]]:
+        return catalog.chunks_containing(self.conn, phrase, limit)
+
+    def term_statistics(self, terms: set[str]) -> dict[str, tuple[int, int]]:
+        return catalog.term_statistics(self.conn, terms)
+
+    def hits(self, chunk_ids: list[int]) -> list[Hit]:
+        return catalog.hits(self.conn, chunk_ids)

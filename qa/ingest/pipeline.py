@@ -28,11 +28,11 @@ from qa.index.writer import write_changes
 from qa.ingest import edits
 from qa.ingest.chunking import chunk_article
 from qa.ingest.clean import clean_lines
-from qa.ingest.formats import SUPPORTED_SUFFIXES
 from qa.ingest.loaders import load_file
 from qa.ingest.metadata import apply_meta, sidecar_meta
 from qa.ingest.places import resolve_place
 from qa.ingest.practices import extract_practices
+from qa.ingest.selection import expand_paths, file_key
 from qa.ingest.structure import split_articles, title_from_file_name
 from qa.model import Article, Document, FileResult, PreparedDocument
 from qa.settings import ChunkingSettings, Settings, StoreSettings
@@ -76,7 +76,7 @@ def parse_file(
             region = resolve_place(article.place, f"{article.title}\n{article.text[:PLACE_CONTEXT_CHARS]}")
             article.province, article.city, article.county = region.province, region.city, region.county
     return Document(
-        path=_key(path),
+        path=file_key(path),
         file_name=stored_name(path.name),
         format=loaded.format,
         encoding=loaded.encoding,
@@ -102,59 +102,6 @@ def mark_pages(articles: list[Article], text: str, starts: list[tuple[int, int]]
                 continue
             cursor = at
             chunk.page = starts[bisect.bisect_right(offsets, at) - 1][1]
-
-
-def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
-    """Files as given, and supported files under given folders (sorted: results never depend on order),
-    with a result row for every entry of a folder that is not imported and why. In a folder only regular
-    files are read, and a link only when it points to a regular file inside that folder: a link to
-    /etc/passwd, a device, a pipe or a loop must not be indexed, nor hang the import."""
-    files: list[Path] = []
-    skipped: list[FileResult] = []
-    for path in paths:
-        if not path.is_dir():
-            files.append(path)
-            continue
-        root = path.resolve()
-        for entry in sorted(path.rglob("*")):
-            if entry.suffix.lower() not in SUPPORTED_SUFFIXES:
-                continue
-            reason = _refusal(entry, root)
-            if reason:
-                skipped.append(FileResult(stored_name(str(entry)), "failed", reason=reason))
-            else:
-                files.append(entry)
-    once: dict[str, Path] = {}  # a file named twice (a folder and a file in it) is read once
-    for path in files:
-        once.setdefault(_key(path), path)
-    return list(once.values()), skipped
-
-
-def _refusal(entry: Path, root: Path) -> str:
-    """Why an entry of an imported folder is not read, or "" when it is a file to import."""
-    try:
-        if entry.is_symlink():
-            target = entry.resolve()
-            if not target.is_file():
-                return "符号链接指向的不是普通文件（设备、管道、文件夹或不存在），已跳过"
-            if not target.is_relative_to(root):
-                return "符号链接指向导入文件夹之外的文件，已跳过：如需导入，请把该文件本身复制到文件夹中"
-            return ""
-        if entry.is_dir():
-            return "这是文件夹，不是文件（名字像文件），已跳过"
-        if not entry.is_file():
-            return "不是普通文件（设备或管道），已跳过"
-    except RuntimeError:  # a link that points back to itself
-        return "符号链接循环指向自身，已跳过"
-    except OSError as exc:
-        return f"无法读取：{exc.strerror or exc}"
-    return ""
-
-
-def _key(path: Path) -> str:
-    """How the knowledge base names a file: its absolute path (a link by its own name, not its target's,
-    which may be imported too), as text SQLite can hold."""
-    return stored_name(str(path.parent.resolve() / path.name))
 
 
 def existing_documents(folder: Path) -> dict[str, tuple[int, str]]:
@@ -228,13 +175,13 @@ def ingest_paths(
     files, skipped = expand_paths(paths)
     results.extend(skipped)
     given = {
-        _key(path): meta
+        file_key(path): meta
         for path in files
         if (meta := (meta_table or {}).get(path.name) or (meta_table or {}).get(str(path)))
     }
     if given:
         edits.set_meta(folder, given)
-    force = ({_key(path) for path in files} if reindex else set()) | set(given)
+    force = ({file_key(path) for path in files} if reindex else set()) | set(given)
     for result, doc, replaced in _parse_each(
         files, folder, settings, rebuild, force, needs_rebuild(manifest), edits.load(folder), report
     ):
@@ -268,7 +215,7 @@ def _parse_each(
     if existing and stale:
         # written by an older layout: every document is indexed again from its file
         rebuild = True
-        given = {_key(path) for path in files}
+        given = {file_key(path) for path in files}
         files = files + [Path(p) for p in existing if p not in given and Path(p).is_file()]
         for gone in (p for p in existing if not Path(p).is_file()):
             reason = "知识库格式已更新，但源文件已不存在，无法重建：请重新导入该文件"
@@ -297,7 +244,7 @@ def _parse_one(
     report: Progress,
 ) -> tuple[FileResult, Document | None, int | None]:
     """One file's result, its parsed document (None unless it is to be written) and the id it replaces."""
-    key, shown = _key(path), stored_name(str(path))
+    key, shown = file_key(path), stored_name(str(path))
     previous = None if rebuild else existing.get(key)
     if previous and key not in force and _unchanged(path, previous[1], settings.ingest.max_bytes):
         return FileResult(shown, "unchanged"), None, None  # known content: not even parsed

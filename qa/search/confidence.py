@@ -10,7 +10,7 @@ reports calls nearly everything relevant on a few hundred. Instead:
 - a term the user quoted (“红色物业”) must appear in one of the passages: asking about a named practice
   that no report names is not answered from reports about something else; when every quoted term is
   there, the passages are relevant whatever the scores ("“2+1”是怎么做的？" has almost no words to score);
-- a question asking for a number (多少, 几, 哪一年, 比例) is answered only where one sentence that holds a
+- a question asking for a number or a time (ASKS_FOR_NUMBER in qa.search.question) is answered only where one sentence that holds a
   number also holds enough of the question's words (their idf share): "村务监督委员会由几人组成？" is not
   answered from a passage about 村务监督 that counts something else. Passages on the topic are easy to find;
   a sentence that states the number asked for is the evidence an answer needs.

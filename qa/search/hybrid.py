@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from qa.embeddings import Embedder
 from qa.errors import KnowledgeBaseError
-from qa.index import catalog
 from qa.index.knowledge_base import KnowledgeBase
 from qa.model import Filters, Hit, Scope
+from qa.search.arrange import drop_near_duplicates, join_neighbours, overlaps, spread_over_articles
 from qa.search.confidence import (
     QUOTED,
     is_confident,
@@ -22,16 +22,14 @@ from qa.search.confidence import (
     number_sentence_share,
     question_words,
 )
+from qa.search.fusion import fuse, tied_ranks
 from qa.search.query import is_survey, normalise_query
 from qa.search.question import ASKS_FOR_NUMBER
 from qa.search.rerank import Reranker, load_reranker
 from qa.settings import RetrievalSettings, Settings
 from qa.text import char_bigrams, official_tokens, thesaurus_entries, tokenize
 
-# Weighted reciprocal-rank fusion. On the dev set (bench/results/retrieval_eval.txt) the USE dense leg is
-# weaker than BM25 on fact questions and stronger on paraphrases; a small k with dense at half weight
-# kept BM25's fact ranking best while adding dense's paraphrase recall (grid over k 5–60, weight 0.2–0.7).
-RRF_K = 5
+# the dense leg's weight in the fusion (qa.search.fusion): half of BM25's, chosen with RRF_K
 DENSE_WEIGHT = 0.5
 # A query of this many characters (after question words and draft boilerplate are removed) is a passage of
 # the user's own draft: its many words make BM25 precise, while one vector of a whole paragraph blurs it.
@@ -50,13 +48,11 @@ LONG_QUERY_DENSE_WEIGHT = 0.25
 JOINED_MAX_CHARS = 500
 # A passage whose BM25 score is this many times the next one's is put first: the question's rarest words
 # single it out, and rank fusion would let a passage both legs rank second overtake it ("2021年我国脱贫人口年
-# 人均纯收入超过了多少？": BM25 25.0 against 17.4, dense 0.40 against 0.55). Chosen on the tuning halves as
+# 人均纯收入超过了…": BM25 25.0 against 17.4, dense 0.40 against 0.55). Chosen on the tuning halves as
 # the most cautious ratio with their best figure (cctv_rural facts 0.901 → 0.924 at 1.2 and 1.3, 0.917 at
 # 1.4, none at 1.5; CMRC 0.955 → 0.957 at 1.3); check halves: cctv_rural facts 0.935 → 0.945, CMRC 0.944 →
 # 0.946, no retrieval figure fell.
 DECISIVE_LEAD = 1.3
-# Passages sharing this share of 4-character shingles are one passage said twice.
-NEAR_DUPLICATE = 0.8
 PER_ARTICLE_CAP = 2
 RERANK_DEPTH = 30
 # Weight of the thesaurus's official terms in the BM25 query, relative to the user's own words.
@@ -109,12 +105,15 @@ class HybridRetriever:
         faiss.omp_set_num_threads(1)
 
     @classmethod
-    def from_settings(cls, settings: Settings, folder: Path, embedder: Embedder | None = None) -> HybridRetriever:
-        """The retriever of the knowledge base at ``folder``, with the configured embedder and reranker."""
+    def from_settings(
+        cls, settings: Settings, folder: Path, embedder: Embedder | None = None, kb: KnowledgeBase | None = None
+    ) -> HybridRetriever:
+        """The retriever of the knowledge base at ``folder`` (``kb`` when it is open already), with the
+        configured embedder and reranker."""
         from qa.embeddings import load_embedder
 
         return cls(
-            KnowledgeBase(folder),
+            kb or KnowledgeBase(folder),
             embedder or load_embedder(settings.embedding),
             settings.retrieval.candidates,
             load_reranker(settings.retrieval),
@@ -127,18 +126,16 @@ class HybridRetriever:
     def retrieve(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> SearchResult:
         """Top k hits and whether anything in the corpus is relevant at all."""
         cleaned = normalise_query(query)
-        allowed = catalog.scope(self.kb.conn, filters) if filters else None
+        allowed = self.kb.scope(filters) if filters else None
         if allowed is not None and allowed.chunk_ids.size == 0:
             return SearchResult([], relevant=False)
         lexical = self._lexical(cleaned, allowed) if mode in ("hybrid", "lexical") else []
         dense = self._dense(cleaned, allowed, [c for c, _ in lexical]) if mode in ("hybrid", "dense") else []
         seen = list(dict.fromkeys([c for c, _ in lexical] + [c for c, _ in dense]))
         quoted = self._quoted(query, allowed, seen) if mode == "hybrid" else []
-        fused: dict[int, float] = {}
         dense_weight = DENSE_WEIGHT if len(cleaned) < LONG_QUERY else LONG_QUERY_DENSE_WEIGHT
-        for ranking, weight in ((dense, dense_weight), (lexical, 1.0), (quoted, QUOTED_WEIGHT)):
-            for chunk_id, rank in _tied_ranks(ranking):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+        legs = ((dense, dense_weight), (lexical, 1.0), (quoted, QUOTED_WEIGHT))
+        fused = fuse([(tied_ranks(ranking), weight) for ranking, weight in legs])
         dense_scores, lexical_scores = dict(dense), dict(lexical)
         hits = self.fetch(list(fused))
         for hit in hits:
@@ -153,11 +150,11 @@ class HybridRetriever:
         if years := set(YEAR.findall(query)):
             hits = _asked_year_first(hits, years)
         passages = self.joined(hits[: 3 * k]) + hits[3 * k :]
-        chunks = _drop_near_duplicates(hits, limit=3 * k)
-        passages = _drop_near_duplicates(passages, limit=3 * k)
+        chunks = drop_near_duplicates(hits, limit=3 * k)
+        passages = drop_near_duplicates(passages, limit=3 * k)
         if is_survey(query):
-            chunks = _spread_over_articles(chunks, PER_ARTICLE_CAP)
-            passages = _spread_over_articles(passages, PER_ARTICLE_CAP)
+            chunks = spread_over_articles(chunks, PER_ARTICLE_CAP)
+            passages = spread_over_articles(passages, PER_ARTICLE_CAP)
         best_dense = dense[0][1] if dense else 0.0
         words = [t for t in dict.fromkeys(tokenize(cleaned)) if len(t) > 1]
         share = lexical_share(lexical[0][1] if lexical else 0.0, self.kb.idf(words))
@@ -186,7 +183,7 @@ class HybridRetriever:
         Only articles with two hits or more can join, so only their texts are read."""
         counts = Counter(h.article_id for h in hits if h.article_id is not None)
         ids = [article_id for article_id, n in counts.items() if n > 1]
-        return join_neighbours(hits, catalog.article_texts(self.kb.conn, ids), JOINED_MAX_CHARS)
+        return join_neighbours(hits, self.kb.article_texts(ids), JOINED_MAX_CHARS)
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         """Reorder the top RERANK_DEPTH fused hits by the cross-encoder; the rest keep their order below."""
@@ -221,13 +218,13 @@ class HybridRetriever:
         passage, a scan of the chunk texts."""
         found: dict[int, float] = {}
         terms = QUOTED.findall(query)
-        texts = catalog.chunk_texts(self.kb.conn, candidates) if any(_CJK_PAIR.search(t) for t in terms) else {}
+        texts = self.kb.chunk_texts(candidates) if any(_CJK_PAIR.search(t) for t in terms) else {}
         allowed_ids = allowed.chunk_set if allowed is not None else None
         for term in terms:
             if _CJK_PAIR.search(term):
                 counts = [(cid, text.count(term)) for cid, text in texts.items() if term in text]
             else:
-                counts = catalog.chunks_containing(self.kb.conn, term, self.candidates)
+                counts = self.kb.chunks_containing(term, self.candidates)
             for chunk_id, count in counts:
                 if allowed_ids is None or chunk_id in allowed_ids:
                     found[chunk_id] = found.get(chunk_id, 0.0) + count
@@ -250,7 +247,7 @@ class HybridRetriever:
         entries = [
             (official, {t for t in tokenize(everyday) if len(t) > 1}) for everyday, official in thesaurus_entries(query)
         ]
-        held = catalog.term_statistics(self.kb.conn, set().union(*(own for _, own in entries)))  # one lookup
+        held = self.kb.term_statistics(set().union(*(own for _, own in entries)))  # one lookup
         beside: list[str] = []
         instead: list[str] = []
         for official, own_words in entries:
@@ -261,7 +258,7 @@ class HybridRetriever:
 
     def fetch(self, chunk_ids: list[int]) -> list[Hit]:
         """Hits for chunk ids, in the given order."""
-        return catalog.hits(self.kb.conn, chunk_ids)
+        return self.kb.hits(chunk_ids)
 
 
 def _asked_year_first(hits: list[Hit], years: set[str]) -> list[Hit]:
@@ -286,89 +283,23 @@ def _decisive_lexical_leader_first(hits: list[Hit], lexical: list[tuple[int, flo
     return [h for h in hits if h.chunk_id == leader] + [h for h in hits if h.chunk_id != leader]
 
 
-def join_neighbours(hits: list[Hit], article_texts: dict[int, str], max_chars: int) -> list[Hit]:
-    """Hits in their order, each chunk that adjoins a better one of the same article (only white space
-    between them) joined to it while the whole stays within ``max_chars``: the passage keeps the better
-    one's place and score, its text is the article's over the whole span, its ``joined`` the chunks."""
-    kept: list[Hit] = []
-    for hit in hits:
-        text = article_texts.get(hit.article_id) if hit.article_id is not None else None
-        at = None if text is None else next((n for n, k in enumerate(kept) if _adjoins(k, hit, text, max_chars)), None)
-        if at is None:
-            kept.append(hit)
-            continue
-        host = kept[at]
-        parts = sorted([*host.parts(), *hit.parts()], key=lambda p: p.start)
-        start, end = parts[0].start, parts[-1].end
-        kept[at] = replace(
-            host, start=start, end=end, text=text[start:end], section=parts[0].section, page=parts[0].page, joined=parts
-        )
-    return kept
-
-
-def _adjoins(host: Hit, hit: Hit, text: str, max_chars: int) -> bool:
-    if host.article_id != hit.article_id or max(host.end, hit.end) - min(host.start, hit.start) > max_chars:
-        return False
-    if host.end <= hit.start:
-        return not text[host.end : hit.start].strip()
-    return hit.end <= host.start and not text[hit.end : host.start].strip()
-
-
 def _fuse_wordings(rankings: list[list[Hit]]) -> list[Hit]:
     """Rankings of several wordings fused: the first (the user's own) at full weight, the rest at
     VARIANT_WEIGHT. A passage is known by its chunk id; one overlapping a better passage (the same
     chunks joined otherwise for another wording) is left out."""
-    fused: dict[int, float] = {}
+    weights = [1.0] + [VARIANT_WEIGHT] * (len(rankings) - 1)
+    fused = fuse(
+        [
+            ([(hit.chunk_id, rank) for rank, hit in enumerate(ranking)], weight)
+            for ranking, weight in zip(rankings, weights, strict=True)
+        ]
+    )
     by_id: dict[int, Hit] = {}
-    for n, ranking in enumerate(rankings):
-        for rank, hit in enumerate(ranking):
-            weight = 1.0 if n == 0 else VARIANT_WEIGHT
-            fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+    for ranking in rankings:
+        for hit in ranking:
             by_id.setdefault(hit.chunk_id, hit)
     kept: list[Hit] = []
     for hit in sorted(by_id.values(), key=lambda h: (-round(fused[h.chunk_id], 9), h.doc, h.start)):
-        if not any(_overlaps(hit, other) for other in kept):
+        if not any(overlaps(hit, other) for other in kept):
             kept.append(hit)
     return kept
-
-
-def _overlaps(a: Hit, b: Hit) -> bool:
-    return a.doc == b.doc and a.article_id == b.article_id and a.start < b.end and b.start < a.end
-
-
-def _shingles(text: str, n: int = 4) -> set[str]:
-    compact = re.sub(r"[\W_]+", "", text)
-    return {compact[i : i + n] for i in range(max(1, len(compact) - n + 1))}
-
-
-def _drop_near_duplicates(hits: list[Hit], limit: int, threshold: float = NEAR_DUPLICATE) -> list[Hit]:
-    """The first ``limit`` hits that do not repeat a better one (a report reprinted in two files)."""
-    kept: list[tuple[Hit, set[str]]] = []
-    for hit in hits:
-        if len(kept) == limit:
-            break
-        shingles = _shingles(hit.text)
-        if all(len(shingles & other) / len(shingles | other) < threshold for _, other in kept):
-            kept.append((hit, shingles))
-    return [hit for hit, _ in kept]
-
-
-def _spread_over_articles(hits: list[Hit], cap: int) -> list[Hit]:
-    """At most ``cap`` passages per article on top, the rest after in their order: the best stays first."""
-    seen: dict[int | None, int] = {}
-    first, later = [], []
-    for hit in hits:
-        seen[hit.article_id] = seen.get(hit.article_id, 0) + 1
-        (first if seen[hit.article_id] <= cap else later).append(hit)
-    return first + later
-
-
-def _tied_ranks(ranking: list[tuple[int, float]]) -> list[tuple[int, int]]:
-    """(chunk id, rank) where equal scores share a rank, so ties do not follow storage order."""
-    ranks = []
-    for position, (chunk_id, score) in enumerate(ranking):
-        if position and score == ranking[position - 1][1]:
-            ranks.append((chunk_id, ranks[-1][1]))
-        else:
-            ranks.append((chunk_id, position))
-    return ranks

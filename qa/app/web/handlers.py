@@ -22,6 +22,7 @@ from qa.app.web.exports import Exports
 from qa.app.workspace import Workspace
 from qa.errors import UNEXPECTED, QAError
 from qa.settings import Settings
+from qa.text import safe_file_name
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ class WebHandlers:
         turns = self.conversations.turns(user.name, conversation_id)
         title = self.conversations.title(user.name, conversation_id)
         report = conversation_report(title, [t.answer for t in turns])
-        return self.exports.write(report, render.safe_file_name(title), self._owner(user))
+        return self.exports.write(report, safe_file_name(title), self._owner(user))
 
     # -------------------------------------------------------------- similar, cite
 

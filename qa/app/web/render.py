@@ -215,19 +215,6 @@ def draft_suggestions(paragraphs: list[dict]) -> str:
     return "".join(blocks) or "<div class='qa-meta'>没有找到可引用的材料。</div>"
 
 
-_SLUG = re.compile(r"[^\w\u4e00-\u9fff-]+")
-
-
-def safe_file_name(name: str) -> str:
-    """A file name with no path parts or odd characters, keeping Chinese."""
-    base = name.replace("\\", "/").split("/")[-1]
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = _SLUG.sub("_", stem).strip("._") or "文件"
-    return f"{stem}.{suffix.lower()}" if suffix else stem
-
-
 def parse_preview(preview: dict) -> str:
     """What importing a file would give: its articles and first passages, before anything is written."""
     head = (
