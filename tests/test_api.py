@@ -509,3 +509,50 @@ def test_a_chunked_body_over_the_limit_is_refused_while_it_arrives(server, keys,
         assert httpx.post(f"{url}/login", data={"username": "读者甲", "password": "reader-password"}).status_code == 200
     finally:
         app.close()
+
+
+def test_every_page_endpoint_works_from_gradio_client_with_the_values_the_page_offers(seed_kb, tmp_path):
+    """As the README shows: an editor of A and a reader of A call each endpoint through gradio_client; a
+    document is named for /delete_document by what /documents returns (its id, the list's label, its file
+    name); the reader is refused every write and every call on B, in Chinese."""
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    app, url = _served_with_accounts(seed_kb, tmp_path)
+    report = tmp_path / "测试县经验.txt"
+    report.write_text("测试县推行“积分超市”，村民以志愿服务积分兑换生活用品，全县建成积分超市42个。", encoding="utf-8")
+    try:
+        editor = Client(url, auth=("编辑甲", "editor-password"), verbose=False)
+        reader = Client(url, auth=("读者甲", "reader-password"), verbose=False)
+        api = editor.view_api(return_format="dict", print_info=False)["named_endpoints"]
+        listed = {"/ask", "/similar", "/cite", "/cite_export", "/ingest", "/documents", "/delete_document", "/search"}
+        assert listed <= set(api)
+        rows = editor.predict("A", [handle_file(str(report))], api_name="/ingest")
+        assert "测试县经验.txt" in str(rows) and "已索引" in str(rows)
+        documents = reader.predict("A", api_name="/documents")
+        assert len(documents) == 6 and all(isinstance(row[0], int) for row in documents)
+        table = reader.predict("A", "积分超市", 3, api_name="/search")
+        assert any("积分超市" in row[-1] for row in table["data"])
+        *_, last = reader.predict("测试县建成多少个积分超市？", [], None, "A", "", "", "", "", api_name="/ask")
+        html, groups, files = reader.predict("我们村建了积分超市", None, "A", "", "", api_name="/similar")
+        assert groups["groups"] and len(files) == 2
+        _, chosen, state = reader.predict("我县推行积分超市，村民以积分兑换生活用品。", None, "A", "", api_name="/cite")
+        assert len(reader.predict(state, chosen["value"], api_name="/cite_export")) == 2
+        for caller, call in (
+            ("reader deletes", lambda: reader.predict("A", str(documents[0][0]), api_name="/delete_document")),
+            ("reader imports", lambda: reader.predict("A", [handle_file(str(report))], api_name="/ingest")),
+            ("reader reads B", lambda: reader.predict("B", api_name="/documents")),
+        ):
+            with pytest.raises(AppError) as refused:
+                call()
+            assert "权限" in str(refused.value) and "upstream" not in str(refused.value), caller
+        by_id, by_label, by_name = documents[0], documents[1], documents[2]
+        for ref in (str(by_id[0]), f"{by_label[0]}：{by_label[1]}", by_name[1]):
+            editor.predict("A", ref, api_name="/delete_document")
+        left = {row[1] for row in editor.predict("A", api_name="/documents")}
+        assert left.isdisjoint({by_id[1], by_label[1], by_name[1]}) and len(left) == 3
+        with pytest.raises(AppError) as missing:
+            editor.predict("A", "", api_name="/delete_document")
+        assert "请先" in str(missing.value)
+    finally:
+        app.close()

@@ -64,7 +64,7 @@ def test_conversations_are_listed_newest_first_renamed_searched_and_deleted(tmp_
 def test_a_conversation_outlives_its_store_and_exports_with_one_reference_list(tmp_path):
     store = ConversationStore(tmp_path)
     cid = store.add_turn("", None, "default", _answer("问一"))
-    store.add_turn("", cid, "default", _answer("问二", "另一答案[1]。", doc="b.txt"))
+    store.add_turn("", cid, "default", _answer("问二", "以下为资料原文摘录：\n- 另一答案[1]。", doc="b.txt"))
     store.close()
 
     again = ConversationStore(tmp_path)  # a server restart
@@ -75,6 +75,14 @@ def test_a_conversation_outlives_its_store_and_exports_with_one_reference_list(t
     assert "## 问：问一" in markdown and "## 问：问二" in markdown
     assert "另一答案[1]。" in markdown  # the same passage keeps its number across turns
     assert markdown.count("（来源：思南县《抓党建促振兴》") == 1
+    # the chat's list marks are not text: no paragraph of the Word file opens with "- "
+    from docx import Document as WordDocument
+
+    from qa.answer.export import write
+
+    write(report, tmp_path / "对话.docx")
+    paragraphs = [p.text for p in WordDocument(str(tmp_path / "对话.docx")).paragraphs]
+    assert "另一答案[1]。" in paragraphs and not any(p.startswith("- ") for p in paragraphs)
 
 
 def test_long_questions_make_one_line_titles():

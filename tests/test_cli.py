@@ -197,3 +197,8 @@ def test_names_and_text_from_files_reach_the_terminal_as_written(tmp_path):
     assert "\x1b" not in printed and "\\x1b" in printed  # the escape is shown, not obeyed
     assert "❌" not in printed and "😄" not in printed and "root:x:0:0" in printed and ":smile:" in printed
     assert "[bold red]标记县" in printed and "[blink]标记县[/blink]" in printed
+
+
+def test_help_shows_every_word_of_each_command(tmp_path):
+    shown = qa("--help", index_dir=tmp_path).stdout
+    assert "标注来源［n］，" in shown  # a bracketed [n] was read as markup and vanished

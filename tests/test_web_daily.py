@@ -141,6 +141,13 @@ def test_passages_are_viewed_corrected_hidden_restored_and_kept_through_a_rebuil
     doc_id = picked["value"]  # indexed again, under a new id, and still the chosen document
     assert any("导师帮带" in row[4] and row[3] == "已校正" for row in table)
     assert any("导师帮带" in row[-1] for row in search_table(web.ws, "default", "导师帮带", 3))
+    # the answer, its card, the article around it and a passage joined with its neighbour say it too
+    answer = web.ws.answerer("default").ask("错字县建强阵地、培育骨干是怎么做的？")
+    shown = answer.text + "".join(c.passage + c.quote for c in answer.citations)
+    assert "导师帮带" in shown and "帮代" not in shown, shown
+    articles = web.ws.article_texts("default", [c.article_id for c in answer.citations])
+    assert articles and all("帮代" not in text for text in articles.values())
+    assert all("帮代" not in row[-1] for row in search_table(web.ws, "default", "错字县党群服务中心 导师制度", 5))
 
     stronghold = next(row for row in table if "服务中心" in row[4])
     table, _, _, picked = kb.hide_passage("default", doc_id, str(stronghold[0]), editor)
@@ -205,3 +212,17 @@ def test_settings_changed_in_the_page_take_effect_and_outlast_a_restart(office, 
     assert again.llm.model == "fake" and again.answer.passages == 4
     monkeypatch.setenv("QA_LLM_MODEL", "from-env")
     assert load_settings(config).llm.model == "from-env"  # and the environment over both
+
+
+def test_conversations_from_before_the_first_account_go_to_the_first_administrator(settings, capsys):
+    alone = WebHandlers(settings)  # no accounts yet: one user, no login
+    _ask(alone, None, "积分超市怎么运作？")
+    _ask(alone, None, "思南县完成了多少支驻村工作队选派？")
+    assert len(alone.conversations.list("")) == 2
+    accounts = AccountStore(settings.index_dir)
+    accounts.add("管理员", "admin-password", admin=True)
+    accounts.add("读者乙", "reader-password", grants={"default": "reader"})
+    web = WebHandlers(settings)  # the server started again, now with login
+    assert "2 段对话已交给第一位管理员 管理员" in capsys.readouterr().out
+    assert len(web.conversations.list("管理员")) == 2 and web.conversations.list("读者乙") == []
+    assert web.conversations.list("") == []

@@ -29,7 +29,7 @@ def answer_report(answer: Answer) -> Report:
     report.blocks.append(("note", f"回答方式：{mode}"))
     if answer.notice:
         report.blocks.append(("note", answer.notice))
-    for line in answer.text.splitlines():
+    for line in _answer_lines(answer.text):
         report.blocks.append(("paragraph", line))
     for s in answer.unsupported:
         report.blocks.append(("note", f"未能核实：{s.text}（{'；'.join(s.problems)}）"))
@@ -46,13 +46,17 @@ def conversation_report(title: str, answers: list[dict]) -> Report:
     for answer in answers:
         report.blocks.append(("heading", f"问：{answer['question']}"))
         numbers = {f"[{c['n']}]": f"[{_number_of(report.references, Citation(**c))}]" for c in answer["citations"]}
-        for line in _MARKER.sub(
-            lambda m, numbers=numbers: numbers.get(m.group(1), m.group(1)), answer["text"]
-        ).splitlines():
+        renumbered = _MARKER.sub(lambda m, numbers=numbers: numbers.get(m.group(1), m.group(1)), answer["text"])
+        for line in _answer_lines(renumbered):
             report.blocks.append(("paragraph", line))
         for s in answer["unsupported"]:
             report.blocks.append(("note", f"未能核实：{s['text']}"))
     return report
+
+
+def _answer_lines(text: str) -> list[str]:
+    """An answer's lines as paragraphs of a document: the chat's list marks ("- ") are not part of the text."""
+    return [line.removeprefix("- ") for line in text.splitlines()]
 
 
 def similar_report(query: str, groups: list, template: str | None = None) -> Report:

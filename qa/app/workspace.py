@@ -23,6 +23,7 @@ from qa.text import safe_file_name
 
 STAGE_ZH = {"parse": "解析文件", "ocr": "文字识别（逐页）", "embed": "计算向量", "write": "写入知识库"}
 DOC_HEADERS = ["编号", "文件", "标题", "地点", "日期", "分块数"]
+_DOC_REF = re.compile(r"(\d+)(?:[：:].*)?", re.S)  # "13" or "13：江口县积分超市.doc"
 _KB_NAME = re.compile(r"[\w\u4e00-\u9fff-]{1,40}")
 
 
@@ -155,12 +156,19 @@ def _result_rows(results: list) -> list[list[Any]]:
     return [[Path(r.path).name, STATUS_ZH[r.status], r.chunks, r.reason] for r in results]
 
 
-def document_row(ws: Workspace, kb: str, doc_id: int):
-    """The documents row with this id, or a UserError."""
+def document_row(ws: Workspace, kb: str, ref) -> dict:
+    """The documents row a reference names — its id (13 or "13"), the document list's label
+    ("13：江口县积分超市.doc") or its file name — or a UserError."""
+    text = str(ref).strip() if ref is not None else ""
+    if not text:
+        raise UserError("请先选择文档")
+    number = _DOC_REF.fullmatch(text)
     for row in ws.kb(kb).documents():
-        if row["id"] == int(doc_id):
+        if (number and row["id"] == int(number.group(1))) or row["file_name"] == text:
             return row
-    raise UserError(f"知识库中没有编号为 {doc_id} 的文档")
+    raise UserError(
+        f"知识库中没有编号或文件名为 “{text}” 的文档：可用编号、“编号：文件名”或文件名指定（/documents 列出全部）"
+    )
 
 
 def delete_document(ws: Workspace, kb: str, doc_id: int) -> str:
@@ -169,7 +177,7 @@ def delete_document(ws: Workspace, kb: str, doc_id: int) -> str:
     kb_open = ws.kb(kb)
     document = document_row(ws, kb, doc_id)
     with ws.write_lock:
-        remove_documents(ws.folder(kb), [int(doc_id)], kb_open.embedder_name, kb_open.dim)
+        remove_documents(ws.folder(kb), [document["id"]], kb_open.embedder_name, kb_open.dim)
     path = Path(document["path"])
     if path.parent == ws.folder(kb) / "uploads":
         path.unlink(missing_ok=True)

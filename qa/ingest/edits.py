@@ -93,17 +93,25 @@ def stored_meta(edits: dict[str, Any], source: str) -> dict[str, str]:
 
 
 def apply_passage_edits(doc: Document, edits: dict[str, Any]) -> None:
-    """Replace corrected passages' text and drop hidden ones, in place."""
+    """Replace corrected passages' text and drop hidden ones, in place. A correction is written into the
+    article's text too (the passages after it shifted), so that everything reading the article — a passage
+    joined with its neighbour, a quote's context, 展开全文 — shows the corrected words."""
     passages = _passages(edits, doc.path)
     if not passages:
         return
     for article in doc.articles:
-        kept = []
-        for chunk in article.chunks:
+        kept, shift = [], 0
+        for chunk in sorted(article.chunks, key=lambda c: c.start):
+            chunk.start, chunk.end = chunk.start + shift, chunk.end + shift
             edit = passages.get(passage_key(chunk.text))
             if edit and edit.get("hidden"):
                 continue
-            if edit and edit.get("text"):
+            if edit and edit.get("text") and article.text[chunk.start : chunk.end] == chunk.text:
+                new = edit["text"]
+                article.text = article.text[: chunk.start] + new + article.text[chunk.end :]
+                shift += len(new) - len(chunk.text)
+                chunk.text, chunk.end = new, chunk.start + len(new)
+            elif edit and edit.get("text"):  # a passage that is not a plain span of its article
                 chunk.text = edit["text"]
             kept.append(chunk)
         article.chunks = kept

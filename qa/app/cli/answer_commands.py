@@ -42,7 +42,7 @@ def ask(
     index_dir: IndexDirOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """提问：回答中的每句话都标注来源 [n]，并核对数字、地名和引语。"""
+    """提问：回答中的每句话都标注来源［n］，并核对数字、地名和引语。"""
     from qa.answer.answerer import Answerer
     from qa.model import Filters
 

@@ -67,6 +67,12 @@ class ConversationStore:
     def close(self) -> None:
         self._conn.close()
 
+    def hand_over(self, from_user: str, to_user: str) -> int:
+        """Give ``from_user``'s conversations to ``to_user``; how many there were."""
+        with self._lock, self._conn:
+            moved = self._conn.execute("UPDATE conversations SET user = ? WHERE user = ?", (to_user, from_user))
+        return moved.rowcount
+
     def create(self, user: str, question: str) -> int:
         now = time.time()
         with self._lock, self._conn:

@@ -76,8 +76,16 @@ class WebHandlers:
         self.ws = Workspace(settings)
         self.access = Access(settings)
         self.conversations = ConversationStore(settings.index_dir)
+        self._adopt_conversations_before_login()
         self.default_kb = kb or settings.default_kb
         self.exports = Exports()
+
+    def _adopt_conversations_before_login(self) -> None:
+        """Conversations from before the first account (kept under no user name) go to the first
+        administrator, who is told so at start; nobody else could see them once login is on."""
+        admins = [u for u in self.access.accounts.users() if u.admin] if self.access.login_required else []
+        if admins and (moved := self.conversations.hand_over(NO_LOGIN.name, admins[0].name)):
+            print(f"建立账号前的 {moved} 段对话已交给第一位管理员 {admins[0].name}（登录后在“对话记录”中可见）")
 
     def kb_choices(self, user=NO_LOGIN) -> list[str]:
         names = self.ws.names()

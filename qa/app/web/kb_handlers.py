@@ -77,7 +77,7 @@ class KnowledgeBaseHandlers:
     def ask_delete(self, kb_name, doc_id, request: gr.Request):
         """The first click: name the document and show the confirm buttons."""
         self._editor(request, kb_name)
-        if doc_id is None:
+        if doc_id in (None, ""):
             raise gr.Error("请先在“选择文档”中选定要删除的文档", title="提示")
         row = pages.document_row(self.ws, kb_name, doc_id)
         question = (
@@ -88,8 +88,8 @@ class KnowledgeBaseHandlers:
     @shown_to_user
     def delete(self, kb_name, doc_id, request: gr.Request):
         self._editor(request, kb_name)
-        if doc_id is None:
-            raise gr.Error("请先选择要删除的文档", title="提示")
+        if doc_id in (None, ""):
+            raise gr.Error("请先在“选择文档”中选定要删除的文档", title="提示")
         gr.Info(pages.delete_document(self.ws, kb_name, doc_id), title="提示")
         return gr.update(visible=False)
 
@@ -134,6 +134,7 @@ class KnowledgeBaseHandlers:
         gr.Info(f"已新建知识库 “{folder.name}”：请在本页上传材料", title="提示")
         return folder.name
 
+    @shown_to_user
     def documents(self, kb_name: str, request: gr.Request) -> list[list[Any]]:
         """The documents of a knowledge base: id, file, titles, places, dates, chunks."""
         self.web.reader_of(request, kb_name)

@@ -30,7 +30,14 @@ def kb_tab(k: KnowledgeBaseHandlers, kb_select) -> dict:
         elem_id="qa-docs",
     )
     with gr.Row():
-        doc_pick = gr.Dropdown([], value=None, label="选择文档", scale=3, elem_id="qa-doc-pick")
+        doc_pick = gr.Dropdown(
+            [],
+            value=None,
+            label="选择文档",
+            scale=3,
+            elem_id="qa-doc-pick",
+            allow_custom_value=True,  # API callers name a document by id, label or file name (/documents)
+        )
         delete_go = gr.Button("删除所选文档…", variant="stop", scale=1, elem_id="qa-delete")
     with gr.Group(visible=False, elem_id="qa-delete-confirm") as confirm:
         question = gr.Markdown(elem_id="qa-delete-question")
