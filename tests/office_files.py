@@ -76,3 +76,41 @@ def convert(source: Path, to: str, out: Path) -> Path:
             timeout=180,
         )
     return out / f"{source.stem}.{to.split(':')[0]}"
+
+
+def xlsx_file(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A workbook made by openpyxl: each sheet's first row its header."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def pptx_file(path: Path, slides: list[tuple[str, list[str]]], table: list[list[str]] | None = None) -> Path:
+    """A deck made by python-pptx: a title and bullet lines per slide, and a table on a last slide."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    for title, lines in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        body = slide.placeholders[1].text_frame
+        body.text = lines[0]
+        for line in lines[1:]:
+            body.add_paragraph().text = line
+    if table:
+        slide = deck.slides.add_slide(deck.slide_layouts[5])
+        slide.shapes.title.text = "附表"
+        shape = slide.shapes.add_table(len(table), len(table[0]), Inches(0.5), Inches(1.5), Inches(9), Inches(3))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                shape.table.cell(r, c).text = value
+    deck.save(path)
+    return path

@@ -114,7 +114,8 @@ def test_pdf_text(tmp_path):
         ("scan.pdf", None, "没有可提取的文字"),
         ("locked.pdf", None, "PDF 已加密"),
         ("old.doc", b"\xd0\xcf\x11\xe0", "另存为 .docx"),
-        ("table.xlsx", b"PK\x03\x04", "不支持的文件类型"),
+        ("table.xlsx", b"PK\x03\x04", "Excel 表格"),
+        ("table.numbers", b"PK\x03\x04", "不支持的文件类型"),
         ("garbage.txt", bytes(range(0x80, 0x100)) * 3, "无法识别文件编码"),
     ],
 )

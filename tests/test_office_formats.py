@@ -192,3 +192,75 @@ def test_answers_from_an_ocr_read_page_say_to_check_the_original(tmp_path, embed
     kb.close()
     assert answer.citations and all(c.note == OCR_NOTE for c in answer.citations)
     assert OCR_NOTE in citation_cards([c.to_dict() for c in answer.citations], {})
+
+
+SHEET = [
+    ["村名", "集体经济收入", "党员人数"],
+    ["东岭村", "35万元", 42],
+    ["西坪村", "18万元", 27],
+]
+SLIDES = [
+    ("松桃县党建引领乡村振兴", ["松桃县推行“一村一品”，培育特色产业村56个。"]),
+    ("二、培育骨干力量", ["全县选派驻村第一书记128名，每村储备后备力量3名。"]),
+]
+
+
+def test_a_spreadsheet_keeps_each_rows_header_and_slides_keep_their_titles(tmp_path):
+    from .office_files import pptx_file, xlsx_file
+
+    sheet = load_file(xlsx_file(tmp_path / "集体经济统计.xlsx", {"2024年": SHEET}))[0]
+    assert sheet.format == "xlsx"
+    assert sheet.text.splitlines() == [
+        "1. 2024年",
+        "村名：东岭村，东岭村集体经济收入：35万元，东岭村党员人数：42。",
+        "村名：西坪村，西坪村集体经济收入：18万元，西坪村党员人数：27。",
+    ]
+    deck = load_file(pptx_file(tmp_path / "汇报.pptx", SLIDES, table=[["乡镇", "特色产业"], ["普觉镇", "茶叶"]]))[0]
+    assert deck.format == "pptx"
+    assert deck.text.splitlines() == [
+        "1. 松桃县党建引领乡村振兴",
+        "松桃县推行“一村一品”，培育特色产业村56个。",
+        "2. 二、培育骨干力量",
+        "全县选派驻村第一书记128名，每村储备后备力量3名。",
+        "3. 附表",
+        "乡镇：普觉镇，普觉镇特色产业：茶叶。",
+    ]
+    broken = tmp_path / "坏表.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    with pytest.raises(LoadError, match="xlsx"):
+        load_file(broken)
+
+
+@pytest.mark.slow
+@needs_libreoffice
+def test_sheets_and_slides_old_and_new_are_answered_with_the_row_and_slide_cited(tmp_path, embedder):
+    """.xlsx and .pptx made by openpyxl and python-pptx, and LibreOffice's .xls and .ppt of them (what
+    .et and .dps files are too): each ingested, and a question about one row or slide quotes it."""
+    from qa.answer.answerer import Answerer
+
+    from .office_files import pptx_file, xlsx_file
+
+    made = tmp_path / "made"
+    made.mkdir()
+    xlsx = xlsx_file(made / "集体经济统计.xlsx", {"2024年": SHEET})
+    pptx = pptx_file(made / "松桃汇报.pptx", SLIDES)
+    old_sheet = xlsx_file(made / "旧表.xlsx", {"2023年": [["村名", "集体经济收入"], ["南山村", "12万元"]]})
+    old_deck = pptx_file(made / "旧汇报.pptx", [("印江县经验", ["印江县建成村级综合服务站97个。"])])
+    xls = convert(old_sheet, "xls", tmp_path / "xls")
+    ppt = convert(old_deck, "ppt", tmp_path / "ppt")
+    assert load_file(xls)[0].format == "xls" and load_file(ppt)[0].format == "ppt"
+    folder = tmp_path / "index" / "default"
+    results = ingest_paths([xlsx, pptx, xls, ppt], folder, _settings(tmp_path), embedder)
+    assert [r.status for r in results] == ["indexed"] * 4, results
+    answerer = Answerer.from_settings(_settings(tmp_path), folder, embedder)
+    for question, stated in (
+        ("东岭村集体经济收入是多少？", "东岭村集体经济收入：35万元"),
+        ("南山村集体经济收入多少？", "南山村集体经济收入：12万元"),
+        ("松桃县选派驻村第一书记多少名？", "128名"),
+        ("印江县建成村级综合服务站多少个？", "97个"),
+    ):
+        answer = answerer.ask(question)
+        first = answer.text.splitlines()[1]  # the first quote, under the line saying these are quotes
+        assert not answer.abstained and stated in first and first.endswith("[1]"), (question, answer.text)
+        assert answer.short_answer and answer.short_answer in first, (question, answer.short_answer)
+    answerer.kb.close()

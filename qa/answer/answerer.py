@@ -141,9 +141,9 @@ class Answerer:
             _notice(failed),
             confidence(answer, result.confident and self._covered(answer)),
         )
-        answer.short_answer = short_answer(
-            standalone, [c.quote for c in answer.citations], [c.passage for c in answer.citations]
-        )
+        # read in the answer's order: one citation may quote several sentences of its passage
+        said = [q.text(hits) for q in quotes]
+        answer.short_answer = short_answer(standalone, said, [c.passage for c in answer.citations])
         yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
 

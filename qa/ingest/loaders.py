@@ -15,7 +15,7 @@ from pathlib import Path
 
 from qa.errors import LoadError
 from qa.ingest.characters import ordinary_characters
-from qa.ingest.formats import CONVERTED_SUFFIXES, SUPPORTED_SUFFIXES, kind_of
+from qa.ingest.formats import CONVERTED_SUFFIXES, CONVERTED_TO, SUPPORTED_SUFFIXES, kind_of
 from qa.ingest.ocr import PageProgress
 from qa.ingest.pdf import pdf_text
 from qa.settings import IngestSettings
@@ -81,15 +81,21 @@ def _read(data: bytes, suffix: str, limits: IngestSettings, progress: PageProgre
     if kind == "docx":
         check_archive(data, limits)
         return LoadedText(_docx_text(data), name, None)
+    if kind in ("xlsx", "pptx"):
+        return LoadedText(_office_text(data, kind, limits), name, None)
     if kind == "convert":
-        from qa.ingest.office import convert_to_docx
+        from qa.ingest.office import convert
 
         given = suffix if suffix in CONVERTED_SUFFIXES else ".doc"
         if data.startswith(b"PK\x03\x04"):  # OpenDocument: LibreOffice would unpack it unchecked
             check_archive(data, limits, "OpenDocument 文档 (.odt)")
-        docx = convert_to_docx(data, given, limits.convert_timeout_s)
-        check_archive(docx, limits)
-        text = _docx_text(docx)
+        target = CONVERTED_TO.get(given, "docx")
+        converted = convert(data, given, target, limits.convert_timeout_s)
+        if target == "docx":
+            check_archive(converted, limits)
+            text = _docx_text(converted)
+        else:
+            text = _office_text(converted, target, limits)
         try:
             check_plain_text(text)  # LibreOffice reads a broken file as raw text rather than refuse it
         except LoadError:
@@ -293,6 +299,14 @@ def _detector_guess(data: bytes) -> tuple[str, str] | None:
 
 def _strip_markdown(text: str) -> str:
     return re.sub(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+", "", text)
+
+
+def _office_text(data: bytes, kind: str, limits: IngestSettings) -> str:
+    """A spreadsheet's or a slide deck's text, its archive checked first."""
+    from qa.ingest.sheets import sheet_text, slide_text
+
+    check_archive(data, limits, "Excel 表格 (.xlsx)" if kind == "xlsx" else "PowerPoint 文件 (.pptx)")
+    return sheet_text(data) if kind == "xlsx" else slide_text(data)
 
 
 def _docx_text(data: bytes) -> str:

@@ -1,5 +1,5 @@
-"""Legacy and other office formats (.doc .wps .rtf .odt) converted to .docx by LibreOffice headless,
-then read like any .docx.
+"""Legacy and other office formats converted by LibreOffice headless — documents (.doc .wps .rtf .odt) to
+.docx, spreadsheets (.xls .et) to .xlsx, slides (.ppt .dps) to .pptx — then read like those.
 
 One conversion at a time (LibreOffice's user profile does not take two processes), each with a
 profile folder of its own under a temporary directory and a time limit; a conversion that overruns
@@ -18,7 +18,17 @@ from pathlib import Path
 
 from qa.errors import LoadError
 
-INSTALL = "sudo apt-get install libreoffice-writer-nogui"
+INSTALL = {
+    "docx": "sudo apt-get install libreoffice-writer-nogui",
+    "xlsx": "sudo apt-get install libreoffice-calc-nogui",
+    "pptx": "sudo apt-get install libreoffice-impress-nogui",
+}
+FILTERS = {
+    "docx": "docx:MS Word 2007 XML",
+    "xlsx": "xlsx:Calc MS Excel 2007 XML",
+    "pptx": "pptx:Impress MS PowerPoint 2007 XML",
+}
+SAVE_AS = {"docx": "Word/WPS 另存为 .docx", "xlsx": "Excel/WPS 另存为 .xlsx", "pptx": "PowerPoint/WPS 另存为 .pptx"}
 _ONE_AT_A_TIME = threading.Lock()
 
 
@@ -27,12 +37,17 @@ def libreoffice() -> str | None:
 
 
 def convert_to_docx(data: bytes, suffix: str, timeout_s: float) -> bytes:
-    """The .docx LibreOffice makes of a document; raises LoadError naming the cause and the fix."""
+    return convert(data, suffix, "docx", timeout_s)
+
+
+def convert(data: bytes, suffix: str, target: str, timeout_s: float) -> bytes:
+    """The .docx, .xlsx or .pptx (``target``) LibreOffice makes of a file; raises LoadError naming the
+    cause and the fix."""
     program = libreoffice()
     if program is None:
         raise LoadError(
             f"读取 {suffix} 文件需要 LibreOffice，本机未安装",
-            f"请安装：{INSTALL}；或用 Word/WPS 把文件另存为 .docx 后再导入",
+            f"请安装：{INSTALL[target]}；或用 {SAVE_AS[target]} 后再导入",
         )
     with _ONE_AT_A_TIME, tempfile.TemporaryDirectory(prefix="qa-convert-") as work:
         folder = Path(work)
@@ -45,7 +60,7 @@ def convert_to_docx(data: bytes, suffix: str, timeout_s: float) -> bytes:
             "--norestore",
             "--nolockcheck",
             "--convert-to",
-            "docx:MS Word 2007 XML",
+            FILTERS[target],
             "--outdir",
             str(folder / "out"),
             str(source),
@@ -58,13 +73,13 @@ def convert_to_docx(data: bytes, suffix: str, timeout_s: float) -> bytes:
             process.wait()
             raise LoadError(
                 f"LibreOffice 转换 {suffix} 文件超过 {timeout_s:g} 秒",
-                "文件可能已损坏或过于复杂；可用 Word/WPS 另存为 .docx，或调大 config.yaml 的 ingest.convert_timeout_s",
+                f"文件可能已损坏或过于复杂；可用 {SAVE_AS[target]}，或调大 config.yaml 的 ingest.convert_timeout_s",
             ) from None
-        converted = folder / "out" / "document.docx"
+        converted = folder / "out" / f"document.{target}"
         if process.returncode != 0 or not converted.is_file():
             detail = errors.decode("utf-8", "replace").strip().splitlines()[-1:] if errors else []
             raise LoadError(
                 f"LibreOffice 无法转换此 {suffix} 文件（文件可能已损坏或不是文档）",
-                f"请用 Word/WPS 打开后另存为 .docx 再导入{('；' + detail[0]) if detail else ''}",
+                f"请用 {SAVE_AS[target]} 再导入{('；' + detail[0]) if detail else ''}",
             )
         return converted.read_bytes()
