@@ -62,34 +62,38 @@ class IndexSettings:
     approximate_above: int = 200_000  # exact chunk search up to this many chunks, IVF beyond
 
 
+BACKENDS = ("faiss", "milvus")
+
+
 @dataclass(frozen=True)
 class StoreSettings:
-    backend: str = "faiss"  # faiss | milvus
+    backend: str = field(default="faiss", metadata={"choices": BACKENDS})
     uri: str = "index/milvus.db"  # Milvus Lite file, or http://host:19530
 
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    candidates: int = 50  # per leg, before fusion
+    candidates: int = field(default=50, metadata={"range": (1, 1000)})  # per leg, before fusion
     reranker: str | None = None  # CrossEncoder name or folder; off by default
-    k: int = 10  # passages `qa search` shows unless -k says otherwise
+    k: int = field(default=10, metadata={"range": (1, 100)})  # passages `qa search` shows unless -k says otherwise
 
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    passages: int = 6  # passages retrieved for each answer
+    passages: int = field(default=6, metadata={"range": (1, 20)})  # passages retrieved for each answer
 
 
 @dataclass(frozen=True)
 class LLMSettings:
-    provider: str = "none"  # none: extractive, offline; openai: any OpenAI-compatible endpoint
+    # none: extractive, offline; openai: any OpenAI-compatible endpoint
+    provider: str = field(default="none", metadata={"choices": ("none", "openai")})
     base_url: str = ""
     model: str = ""
     api_key_env: str = ""  # the name of the environment variable holding the key, never the key
-    temperature: float = 0.1
-    timeout: float = 60
-    max_tokens: int = 1024
-    max_retries: int = 1
+    temperature: float = field(default=0.1, metadata={"range": (0, 2)})
+    timeout: float = field(default=60, metadata={"range": (0.1, 3600)})  # seconds for all calls of one answer
+    max_tokens: int = field(default=1024, metadata={"range": (1, 1_000_000)})
+    max_retries: int = field(default=1, metadata={"range": (0, 10)})
 
     @property
     def enabled(self) -> bool:
@@ -110,7 +114,7 @@ class LoginSettings:
 @dataclass(frozen=True)
 class UISettings:
     host: str = "127.0.0.1"
-    port: int = 7860
+    port: int = field(default=7860, metadata={"range": (1, 65535)})
     # Requests waiting for a turn before new ones are turned away (Gradio's own "busy" notice); a waiting
     # request costs a few kilobytes, so an office's burst of questions waits rather than fails.
     queue_size: int = 512
@@ -254,6 +258,9 @@ def build(cls: type, values: Any, where: str) -> Any:
         key = f"{where}.{unknown[0]}" if where else unknown[0]
         raise SettingsError(f"config.yaml 中有未知的设置项 {key}", f"可用的设置项：{'、'.join(sorted(names))}")
     kwargs = {name: _value(hints[name], value, f"{where}.{name}" if where else name) for name, value in values.items()}
+    for f in dataclasses.fields(cls):
+        if f.name in kwargs:
+            _check_allowed(f, kwargs[f.name], f"{where}.{f.name}" if where else f.name)
     try:
         return cls(**kwargs)
     except TypeError as exc:  # a required field left out (ui.auth entries)
@@ -277,16 +284,30 @@ def _value(kind: Any, value: Any, key: str) -> Any:
         return tuple(_value(args[0], item, key) for item in value)
     try:
         if kind is bool:
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            return value if isinstance(value, bool) else _BOOLEAN[str(value).strip().lower()]
         if kind is int and not isinstance(value, bool):
             return int(value)
         if kind is float and not isinstance(value, bool):
             return float(value)
         if kind is str and isinstance(value, (str, int, float)):
             return str(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):
         pass
     raise SettingsError(f"config.yaml 的 {key} 取值无效", f"应为{_KIND_ZH.get(kind, str(kind))}，现为 {value!r}")
 
 
-_KIND_ZH = {int: "整数", float: "数字", str: "文字", bool: "true 或 false"}
+def _check_allowed(f: dataclasses.Field, value: Any, key: str) -> None:
+    """A field's range ("range": (low, high)) or its allowed values ("choices": (...)), from its metadata."""
+    if "range" in f.metadata and value is not None:
+        low, high = f.metadata["range"]
+        if not low <= value <= high:
+            raise SettingsError(f"config.yaml 的 {key} 应在 {low} 到 {high} 之间", f"现为 {value!r}")
+    if "choices" in f.metadata and value not in f.metadata["choices"]:
+        raise SettingsError(f"config.yaml 的 {key} 只能是 {' 或 '.join(f.metadata['choices'])}", f"现为 {value!r}")
+
+
+_BOOLEAN = {
+    **dict.fromkeys(("true", "yes", "on", "1", "是", "开"), True),
+    **dict.fromkeys(("false", "no", "off", "0", "否", "关"), False),
+}
+_KIND_ZH = {int: "整数", float: "数字", str: "文字", bool: "true 或 false（是/否、1/0）"}

@@ -12,7 +12,7 @@ PACKAGE = ROOT / "qa"
 # ingest ─► index ◄─ search ◄─ answer ◄─ app; the shared modules below all of them. A module may
 # import its own layer and any layer of a lower rank (ingest and search, both rank 2, not each other).
 RANK = {"shared": 0, "index": 1, "ingest": 2, "search": 2, "answer": 3, "app": 4}
-SHARED = {"qa", "qa.model", "qa.settings", "qa.errors", "qa.text", "qa.embeddings"}
+SHARED = {"qa", "qa.model", "qa.settings", "qa.errors", "qa.text", "qa.embeddings", "qa.migrations"}
 MAX_MODULE_LINES = 350
 MAX_FUNCTION_LINES = 80
 # reaching into a knowledge base's connection, or through an answerer to its knowledge base
@@ -101,6 +101,8 @@ def test_sql_lives_only_in_the_index_layer():
     for path in PACKAGE.rglob("*.py"):
         if path.is_relative_to(PACKAGE / "index") or path.is_relative_to(PACKAGE / "app" / "store"):
             continue
+        if path == PACKAGE / "migrations.py":  # the upgrade machinery the SQLite files share
+            continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if SQL.search(line) or ".execute(" in line:
                 outside.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
@@ -129,6 +131,23 @@ def test_what_a_question_asks_is_decided_in_one_module():
         if QUESTION_SHAPE.search(line)
     ]
     assert not elsewhere, "\n".join(elsewhere)
+
+
+def test_every_sqlite_file_the_product_writes_has_numbered_upgrades():
+    """Whatever opens an SQLite file of its own runs qa.migrations.upgrade on it (the knowledge base's
+    connection is opened in qa/index/schema.py and upgraded by its migrate)."""
+    missing = [
+        str(path.relative_to(ROOT))
+        for path in PACKAGE.rglob("*.py")
+        if "sqlite3.connect(" in (text := path.read_text(encoding="utf-8"))
+        and "upgrade(" not in text
+        and path != PACKAGE / "index" / "schema.py"
+    ]
+    assert not missing, missing
+    schema = (PACKAGE / "index" / "schema.py").read_text(encoding="utf-8")
+    assert "upgrade(conn, STEPS" in schema
+    opened = (PACKAGE / "index" / "knowledge_base.py").read_text(encoding="utf-8")
+    assert "migrate(self.conn)" in opened
 
 
 def test_the_checks_catch_what_they_look_for(tmp_path):

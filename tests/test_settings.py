@@ -50,6 +50,10 @@ def test_environment_overrides_the_file_with_typed_values(tmp_path, monkeypatch)
         ("retrieval:\n  candidates: many\n", "retrieval.candidates"),  # a value of the wrong type
         ("ui:\n  auth:\n    - username: a\n", "ui.auth"),  # a login without its password variable
         ("embedding: use\n", "embedding"),  # a section that is not a mapping
+        ("answer:\n  passages: 50\n", "answer.passages"),  # out of its range (1 to 20)
+        ("store:\n  backend: chroma\n", "store.backend"),  # not one of its values
+        ("llm:\n  provider: opneai\n", "llm.provider"),
+        ("ui:\n  port: 70000\n", "ui.port"),
     ],
 )
 def test_a_wrong_setting_is_named(tmp_path, text, key):
@@ -75,3 +79,18 @@ def test_cli_shows_a_bad_setting_as_one_chinese_line(tmp_path, seed_kb):
     config.write_text("retrieval:\n  k: ten\n", encoding="utf-8")
     proc = qa("search", "积分超市", "--config", str(config), index_dir=seed_kb.folder.parent, check=False)
     assert proc.returncode == 1 and "retrieval.k" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_yes_or_no_setting_takes_chinese_and_english_and_names_anything_else():
+    from dataclasses import dataclass
+
+    from qa.settings import build
+
+    @dataclass(frozen=True)
+    class Switch:
+        on: bool = False
+
+    for said, meant in (("是", True), ("否", False), ("true", True), ("False", False), (1, True), ("0", False)):
+        assert build(Switch, {"on": said}, "ocr").on is meant, said
+    with pytest.raises(SettingsError, match=r"ocr\.on"):  # a typo no longer quietly means "no"
+        build(Switch, {"on": "ture"}, "ocr")

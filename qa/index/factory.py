@@ -10,8 +10,6 @@ from qa.errors import KnowledgeBaseError
 from qa.index.protocol import BackendWriter, SearchIndex
 from qa.settings import StoreSettings
 
-BACKENDS = ("faiss", "milvus")
-
 
 def backend_of(manifest: dict[str, str], store: StoreSettings) -> StoreSettings:
     """The recorded backend of an existing knowledge base, else the configured one."""

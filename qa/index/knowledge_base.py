@@ -10,7 +10,7 @@ from qa.index import catalog
 from qa.index.bm25 import bm25_idf
 from qa.index.factory import open_search_index
 from qa.index.protocol import SearchIndex
-from qa.index.schema import connect, needs_rebuild, read_manifest
+from qa.index.schema import connect, migrate, needs_rebuild, read_manifest
 from qa.model import Filters, Hit, Scope
 
 
@@ -22,6 +22,7 @@ class KnowledgeBase:
             )
         self.folder = folder
         self.conn = connect(folder)
+        migrate(self.conn)  # a file written by an earlier version is brought up to date as it opens
         self.generation = 0
         for attempt in range(3):
             try:

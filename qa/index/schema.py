@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from qa.errors import KnowledgeBaseError
+from qa.migrations import add_columns, upgrade
 from qa.model import CHUNKER_VERSION
 
 # Bumped when the stored layout changes: ingest then rebuilds from the source files.
@@ -66,13 +67,13 @@ def connect(folder: Path) -> sqlite3.Connection:
     return conn
 
 
+# numbered upgrades of kb.sqlite (qa.migrations): 1 the tables, 2 the columns added since they were first written
+STEPS = [SCHEMA, add_columns(ADDED_COLUMNS)]
+
+
 def migrate(conn: sqlite3.Connection) -> None:
-    """Create missing tables and bring older ones up to ``SCHEMA`` (columns are only ever added)."""
-    conn.executescript(SCHEMA)
-    for table, column, kind in ADDED_COLUMNS:
-        present = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
-        if column not in present:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    """Bring the file up to the last of ``STEPS`` (columns are only ever added)."""
+    upgrade(conn, STEPS, "知识库文件 kb.sqlite ")
 
 
 def read_manifest(conn: sqlite3.Connection) -> dict[str, str]:

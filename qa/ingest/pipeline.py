@@ -316,8 +316,6 @@ def practices_named(doc: Document) -> list[tuple[str, int]]:
 
 def _store(store: StoreSettings) -> StoreSettings:
     """A Milvus Lite file is found wherever the tool is started from."""
-    if store.backend not in ("faiss", "milvus"):
-        raise LoadError(f"config.yaml 的 store.backend 只能是 faiss 或 milvus，现为 “{store.backend}”")
     if store.backend == "milvus" and "://" not in store.uri:
         return StoreSettings("milvus", str(Path(store.uri).resolve()))
     return store

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import UserError
+from qa.migrations import upgrade
 
 FILE_NAME = "accounts.sqlite"
 ALL_KBS = "*"
@@ -36,6 +37,9 @@ CREATE TABLE IF NOT EXISTS grants (
     user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE, kb TEXT NOT NULL, role TEXT NOT NULL,
     PRIMARY KEY (user, kb));
 """
+
+
+STEPS = [SCHEMA]  # numbered upgrades of accounts.sqlite (qa.migrations)
 
 
 def hash_password(password: str) -> str:
@@ -90,7 +94,7 @@ class AccountStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30)
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.executescript(SCHEMA)
+        upgrade(conn, STEPS, "账号文件 accounts.sqlite ")
         return conn
 
     def has_users(self) -> bool:

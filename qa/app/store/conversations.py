@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import UserError
+from qa.migrations import upgrade
 
 FILE_NAME = "conversations.sqlite"
 TITLE_CHARS = 30
@@ -30,6 +31,9 @@ CREATE TABLE IF NOT EXISTS turns (
 CREATE INDEX IF NOT EXISTS conversations_user ON conversations(user, updated);
 CREATE INDEX IF NOT EXISTS turns_conversation ON turns(conversation_id, id);
 """
+
+
+STEPS = [SCHEMA]  # numbered upgrades of conversations.sqlite (qa.migrations)
 
 
 @dataclass
@@ -62,7 +66,7 @@ class ConversationStore:
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.executescript(SCHEMA)
+        upgrade(self._conn, STEPS, "对话记录文件 conversations.sqlite ")
 
     def close(self) -> None:
         self._conn.close()

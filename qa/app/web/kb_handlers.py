@@ -197,8 +197,6 @@ class KnowledgeBaseHandlers:
             "llm": {"provider": provider, "base_url": base_url.strip(), "model": model.strip(), "api_key_env": key_env},
             "answer": {"passages": int(answer_passages or 6)},
         }
-        if not 1 <= changes["answer"]["passages"] <= 20:
-            raise gr.Error("每次回答检索的段落数应在 1 到 20 之间", title="提示")
         self.ws.apply_settings(save_web_settings(self.ws.settings, changes))
         gr.Info("设置已保存，并已生效", title="提示")
         return pages.settings_summary(self.ws, kb_name)
