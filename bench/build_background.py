@@ -47,7 +47,9 @@ def main() -> None:
     kept = sorted((w, n) for w, n in df.items() if n >= args.min_df)
     lines = [f"# segments\t{count}", *(f"{w}\t{n}" for w, n in kept)]
     TARGET.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"{count} segments; {len(kept)} words with df ≥ {args.min_df} → {TARGET} ({TARGET.stat().st_size // 1024} KB)")
+    print(
+        f"{count} segments; {len(kept)} words with df ≥ {args.min_df} → {TARGET} ({TARGET.stat().st_size // 1024} KB)"
+    )
 
 
 if __name__ == "__main__":
