@@ -220,7 +220,10 @@ class Answerer:
             return False
         asked = analyse(answer.standalone_question)
         stating = [c for c in answer.citations if not asked.asks_single_fact or stated_answer(asked, c.quote)]
-        return any(coverage(idf, [f"{c.title}{''.join(c.section)}{c.quote}"]) >= STATED_COVERAGE for c in stating)
+        return any(
+            coverage(idf, [f"{c.place or ''}{c.title}{''.join(c.section)}{c.quote}"]) >= STATED_COVERAGE
+            for c in stating
+        )
 
     def official_wording(self, question: str, deadline: float | None = None) -> tuple[list[str], LLMError | None]:
         """With an LLM: the question reworded as the reports would put it (searched beside the user's own
