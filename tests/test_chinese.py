@@ -25,7 +25,7 @@ CODE = [
     r"--[\w-]+",  # options
     r"<[^>]*>",  # type placeholders
     r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b",  # environment variables
-    r"[\w.-]*\.(?:docx?|wps|txt|md|pdf|ofd|rtf|odt|html?|jpe?g|png|bmp|tiff?|csv|yaml|jsonl?|sqlite|db)\b",  # files
+    r"[\w.-]*\.(?:docx?|wps|txt|md|pdf|ofd|rtf|odt|html?|jpe?g|png|bmp|tiff?|csv|yaml|jsonl?|sqlite|db|xlsx?|et|pptx?|dps)\b",  # files
     r"`[^`]*`",
     r"'[^']*'",
     r"\b(?:https?|file)://\S+",

@@ -502,3 +502,38 @@ def test_no_english_meets_the_eye_in_the_web_page(page, offline_url):
         seen.append(page.inner_text("body"))
     words = sorted({w for text in seen for w in english_words(text)})
     assert not words, [(w, [t[max(0, t.find(w) - 40) : t.find(w) + 40] for t in seen if w in t][:1]) for w in words]
+
+
+def test_an_english_browser_sees_chinese_on_the_login_and_on_every_page(browser, office_dir):
+    """An office PC set to English: the login form, the upload box, the footer and the tabs are Chinese
+    all the same (Gradio takes its own strings from the browser's language)."""
+    from .test_chinese import english_words
+
+    app, url = _start(Settings(index_dir=str(office_dir)))
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(url)
+        page.wait_for_selector("input[type=password]")
+        page.wait_for_timeout(500)
+        login = page.inner_text("body")
+        assert "登录" in login and not english_words(login), login
+        assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+        _login(page, url, "编辑甲", "editor-password")
+        page.add_style_tag(content="code, pre {display: none !important}")
+        seen = [page.inner_text("body")]
+        page.get_by_role("tab", name="知识库").click()
+        _wait_text(page, "#qa-docs", "000_")
+        seen.append(page.inner_text("body"))
+        words = sorted({w for text in seen for w in english_words(text)})
+        assert not words, [(w, [t[max(0, t.find(w) - 40) : t.find(w) + 40] for t in seen if w in t][:1]) for w in words]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "english_browser_kb.png"), full_page=True)
+        page.click("#qa-logout")  # signing out returns to the login form
+        page.wait_for_selector("input[type=password]")
+        page.goto(url)
+        page.wait_for_selector("input[type=password]")
+    finally:
+        context.close()
+        app.close()

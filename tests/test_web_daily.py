@@ -75,10 +75,12 @@ def test_accounts_are_required_once_they_exist_and_roles_are_enforced(office, tm
     kb.upload("default", [str(report)], _as("编辑甲"))
     assert "读者上传.txt" in {row[1] for row in kb.documents("default", _as("读者乙"))}
 
-    lists = kb.lists("default", _as("读者乙"))
-    assert lists[1] == "当前用户：读者乙（只读）"
-    assert lists[-4]["interactive"] is False and lists[-3]["interactive"] is False  # import, delete
-    assert kb.lists("default", _as("编辑甲"))[-4]["interactive"] is True
+    shown = kb.page_lists("default", _as("读者乙"))
+    assert shown.user == "当前用户：读者乙（只读）" and not shown.may_edit and not shown.admin
+    assert kb.page_lists("default", _as("编辑甲")).may_edit
+    # every write button (import, delete, metadata, rebuild, correct, hide) is disabled for the reader
+    outputs = shown.outputs()
+    assert [o["interactive"] for o in outputs[-8:]] == [False] * 8
 
 
 def test_a_user_without_a_role_sees_no_knowledge_base(office):

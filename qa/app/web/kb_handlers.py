@@ -7,6 +7,7 @@ document takes two clicks: the first names the document and asks, the second del
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -23,6 +24,35 @@ def doc_choices(docs: list[list[Any]]) -> list[tuple[str, Any]]:
     return [(f"{row[0]}：{row[1]}", row[0]) for row in docs]
 
 
+# buttons only an editor of the knowledge base may use: import, delete, save metadata, rebuild, save a
+# correction, hide a passage; and only an administrator: create a knowledge base, save settings
+EDIT_BUTTONS = 6
+ADMIN_BUTTONS = 2
+
+
+@dataclass
+class PageLists:
+    """What the page shows for one user and knowledge base, by name (``outputs`` in the page's order)."""
+
+    kb: Any
+    user: str
+    docs: list
+    doc_pick: Any
+    province: Any
+    doc_filter: Any
+    similar_province: Any
+    settings: str
+    examples: Any
+    may_edit: bool
+    admin: bool
+
+    def outputs(self) -> tuple:
+        lists = (self.kb, self.user, self.docs, self.doc_pick, self.province, self.doc_filter)
+        shown = (self.similar_province, self.settings, self.examples)
+        edit = (gr.update(interactive=self.may_edit),) * EDIT_BUTTONS
+        return (*lists, *shown, *edit, *(gr.update(interactive=self.admin),) * ADMIN_BUTTONS)
+
+
 class KnowledgeBaseHandlers:
     def __init__(self, web: WebHandlers) -> None:
         self.web, self.ws, self.access = web, web.ws, web.access
@@ -34,8 +64,12 @@ class KnowledgeBaseHandlers:
 
     # -------------------------------------------------------------- lists on every tab
 
-    def lists(self, kb_name, request: gr.Request):
-        """Fresh values for every list and filter of the page, and which controls this user may use."""
+    def lists(self, kb_name, request: gr.Request) -> tuple:
+        """Fresh values for every list and filter of the page, and which controls this user may use, in
+        the order of the page's outputs (``PageLists.outputs``)."""
+        return self.page_lists(kb_name, request).outputs()
+
+    def page_lists(self, kb_name, request: gr.Request) -> PageLists:
         user = self.access.user(request)
         kbs = self.web.kb_choices(user)
         kb_name = kb_name if kb_name in kbs else (kbs[0] if kbs else self.web.default_kb)
@@ -43,19 +77,18 @@ class KnowledgeBaseHandlers:
         docs = pages.documents_table(self.ws, kb_name) if readable else []
         provinces = ["", *self.ws.provinces(kb_name)] if readable else [""]
         examples = pages.example_questions(self.ws, kb_name) if readable else []
-        may_edit, admin = user.may_edit(kb_name), user.admin
-        return (
-            gr.update(choices=kbs, value=kb_name),
-            self.access.describe(user, kb_name),
-            docs,
-            gr.update(choices=doc_choices(docs), value=None),
-            gr.update(choices=provinces, value=""),
-            gr.update(choices=["", *[row[1] for row in docs]], value=""),
-            gr.update(choices=provinces, value=""),
-            pages.settings_summary(self.ws, kb_name) if readable else "",
-            gr.Dataset(samples=[[q] for q in examples]),
-            *[gr.update(interactive=may_edit)] * 2,  # import, delete
-            *[gr.update(interactive=admin)] * 2,  # create knowledge base, save settings
+        return PageLists(
+            kb=gr.update(choices=kbs, value=kb_name),
+            user=self.access.describe(user, kb_name),
+            docs=docs,
+            doc_pick=gr.update(choices=doc_choices(docs), value=None),
+            province=gr.update(choices=provinces, value=""),
+            doc_filter=gr.update(choices=["", *[row[1] for row in docs]], value=""),
+            similar_province=gr.update(choices=provinces, value=""),
+            settings=pages.settings_summary(self.ws, kb_name) if readable else "",
+            examples=gr.Dataset(samples=[[q] for q in examples]),
+            may_edit=user.may_edit(kb_name),
+            admin=user.admin,
         )
 
     # -------------------------------------------------------------- documents

@@ -49,7 +49,7 @@ def kb_tab(k: KnowledgeBaseHandlers, kb_select) -> dict:
             labels = ("标题", "地点", "作者", "日期")
             meta = [gr.Textbox(label=label, elem_id=f"qa-meta-{i}") for i, label in enumerate(labels)]
         meta_go = gr.Button("保存并重新索引")
-    passage_outputs = _passage_section(k, kb_select, doc_pick)
+    passage_outputs, passage_buttons = _passage_section(k, kb_select, doc_pick)
     rebuild_go = gr.Button("重建索引（全部文档重新解析和计算向量）")
     _hit_test_section(k, kb_select)
 
@@ -66,8 +66,8 @@ def kb_tab(k: KnowledgeBaseHandlers, kb_select) -> dict:
     return {
         "docs": docs,
         "doc_pick": doc_pick,
-        "upload_go": upload_go,
-        "delete_go": delete_go,
+        # in KnowledgeBaseHandlers.EDIT_BUTTONS order: what only an editor may use
+        "edit_buttons": [upload_go, delete_go, meta_go, rebuild_go, *passage_buttons],
         "create": create,
         "writes": writes,
     }
@@ -112,7 +112,7 @@ def _passage_section(k: KnowledgeBaseHandlers, kb_select, doc_pick) -> list:
     edited = [*outputs, doc_pick]
     correct_go.click(k.correct_passage, [kb_select, doc_pick, pick, text], edited, **PRIVATE, **WRITE)
     hide_go.click(k.hide_passage, [kb_select, doc_pick, pick], edited, **PRIVATE, **WRITE)
-    return outputs
+    return outputs, [correct_go, hide_go]
 
 
 def _hit_test_section(k: KnowledgeBaseHandlers, kb_select) -> None:

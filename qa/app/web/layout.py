@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from qa.app import workspace as pages
 from qa.app.web import render
 from qa.app.web.body_limit import BodyLimit
+from qa.app.web.chinese_page import ChinesePage
 from qa.app.web.exports import OwnerOnly
 from qa.app.web.handlers import WebHandlers
 from qa.app.web.kb_handlers import KnowledgeBaseHandlers
@@ -46,6 +47,8 @@ def build_app(settings: Settings, kb: str | None = None, handlers: WebHandlers |
                 allow_custom_value=True,  # API callers name any knowledge base; each handler checks access
             )
             user_md = gr.Markdown(elem_id="qa-user")
+            if h.access.login_required:  # Gradio's own route ends the session and shows the login form
+                gr.Button("退出登录", link="/logout", size="sm", scale=0, min_width=90, elem_id="qa-logout")
         conversation = gr.BrowserState(None, storage_key="qa_conversation")  # the id of the open conversation
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):
@@ -68,8 +71,7 @@ def build_app(settings: Settings, kb: str | None = None, handlers: WebHandlers |
             similar_province,
             settings_md,
             chat["examples"],
-            kb_tab["upload_go"],
-            kb_tab["delete_go"],
+            *kb_tab["edit_buttons"],
             kb_tab["create"],
             save_settings,
         ]
@@ -242,6 +244,7 @@ def serve(settings: Settings, host: str, port: int, kb: str | None = None, block
         app_kwargs={
             "middleware": [
                 Middleware(BodyLimit, limit_bytes=int(settings.ui.max_request_mb * 1024 * 1024)),
+                Middleware(ChinesePage),
                 Middleware(OwnerOnly, exports=handlers.exports, page_user=signed_in),
             ]
         },
