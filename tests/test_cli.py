@@ -202,3 +202,19 @@ def test_names_and_text_from_files_reach_the_terminal_as_written(tmp_path):
 def test_help_shows_every_word_of_each_command(tmp_path):
     shown = qa("--help", index_dir=tmp_path).stdout
     assert "标注来源［n］，" in shown  # a bracketed [n] was read as markup and vanished
+
+
+def test_docs_in_a_narrow_terminal_wraps_long_names_instead_of_cutting_them(tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    name = "铜仁市江口县党建引领乡村振兴积分超市经验材料汇编第二辑.txt"
+    (folder / name).write_text("江口县推行积分超市，村民以积分兑换生活用品。" * 3, encoding="utf-8")
+    index_dir = tmp_path / "idx"
+    qa("ingest", str(folder), index_dir=index_dir)
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "COLUMNS": "80", "QA_EMBEDDING_MODEL": "hash-test"}
+    shown = subprocess.run(
+        [sys.executable, "-m", "qa.app.cli", "docs"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    ).stdout
+    assert "…" not in shown
+    cells = "".join(line.split("│")[1].strip() for line in shown.splitlines() if line.count("│") > 2)
+    assert name in cells, shown

@@ -537,3 +537,14 @@ def test_an_english_browser_sees_chinese_on_the_login_and_on_every_page(browser,
     finally:
         context.close()
         app.close()
+
+
+def test_clicking_an_example_question_asks_it(page, offline_url):
+    page.goto(offline_url)
+    page.wait_for_selector("#qa-question textarea")
+    page.get_by_text("示例问题与检索范围").click()
+    example = page.get_by_role("button").filter(has_text="是怎么做的？").first  # every example asks how
+    asked = example.inner_text().strip()
+    example.click()
+    page.wait_for_function("() => document.querySelectorAll('#qa-chat [data-testid=bot]').length >= 1")
+    _wait_text(page, "#qa-chat", asked[:8])

@@ -112,6 +112,8 @@ def test_settings_and_examples_come_from_the_corpus(ws):
     assert "hash-test" in summary and "摘录模式" in summary and "5 个文档" in summary
     questions = example_questions(ws, "default")
     assert len(questions) >= 4 and any(q.startswith("“") for q in questions)
+    for question in questions:  # a quote inside a quote is written ‘…’: the marks pair up
+        assert question.count("“") == question.count("”") <= 1, question
 
 
 def test_draft_paragraph_round_trips_through_the_browser_state(ws):

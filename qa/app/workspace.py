@@ -114,7 +114,7 @@ def documents_table(ws: Workspace, kb: str) -> list[list[Any]]:
         return []
     return [
         [r["id"], r["file_name"], r["titles"], r["places"] or r["provinces"] or "", r["dates"] or "", r["chunks"]]
-        for r in kb_open.documents()
+        for r in sorted(kb_open.documents(), key=lambda r: r["file_name"])  # as a folder lists them
     ]
 
 
@@ -293,5 +293,6 @@ def example_questions(ws: Workspace, kb: str, n: int = 6) -> list[str]:
             break
         if place not in seen:
             seen.add(place)
-            questions.append(f"{place}在“{heading.rstrip('。')}”方面是怎么做的？")
+            inner = heading.rstrip("。").replace("“", "‘").replace("”", "’")  # quotes inside quotes
+            questions.append(f"{place}在“{inner}”方面是怎么做的？")
     return questions

@@ -240,8 +240,8 @@ def docs(
         return
     table = Table(title=f"知识库 {knowledge_base.folder.name}：{len(rows)} 个文档，{knowledge_base.chunk_count} 个分块")
     for col in ("文件", "标题", "地点", "作者", "日期", "文章", "分块"):
-        table.add_column(col)
-    for r in rows:
+        table.add_column(col, overflow="fold")  # a long file name wraps in a narrow terminal, never cut
+    for r in sorted(rows, key=lambda r: r["file_name"]):
         table.add_row(
             plain(r["file_name"]),
             plain(r["titles"] or ""),

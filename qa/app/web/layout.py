@@ -132,6 +132,8 @@ def _chat_tab(h: WebHandlers, kb_select, conversation) -> dict:
     inputs = [question, chatbot, conversation, kb_select, province, place, doc, search]
     outputs = [question, chatbot, cards, badge, conversation, listing]
     send.click(h.ask, inputs, outputs, api_name="ask", **CHAT)
+    # an example question is asked at once, not only put in the box
+    examples.load_input_event.then(h.ask, inputs, outputs, **PRIVATE, **CHAT)
     question.submit(h.ask, inputs, outputs, **PRIVATE, **CHAT)
     new.click(
         lambda: (None, [], "", "", "", gr.update(value=None)), None, [conversation, *shown, title, listing], **PRIVATE
