@@ -83,8 +83,17 @@ def _searchable(hit: Hit) -> str:
 
 def quoted_terms_missing(query: str, hits: list[Hit]) -> list[str]:
     """The terms the user quoted that none of the passages contains."""
-    texts = [_searchable(h) for h in hits]
-    return [term for term in QUOTED.findall(query) if not any(term in text for text in texts)]
+    texts = [_unquoted(_searchable(h)) for h in hits]
+    return [term for term in QUOTED.findall(query) if not any(_unquoted(term) in text for text in texts)]
+
+
+def _unquoted(text: str) -> str:
+    """Quotation marks left out: a term quoted inside a quoted term (“精准‘选’在配强力量上求实效”) matches
+    the text however its inner marks are written."""
+    return text.translate(_QUOTE_MARKS)
+
+
+_QUOTE_MARKS = str.maketrans("", "", "“”‘’\"'「」『』")
 
 
 def number_sentence_share(idf_of_words: dict[str, float], hits: list[Hit]) -> float:
