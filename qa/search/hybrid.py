@@ -44,7 +44,7 @@ LONG_QUERY_DENSE_WEIGHT = 0.25
 # (the chunker's default longest passage). News and reports state the place and topic in one paragraph and
 # what was done in the next; the search found both, and read together they answer. MRR@10 on cctv_rural
 # how 0.882 / 0.897 → 0.974 / 1.000, follow-ups 0.721 / 0.886 → 0.938 / 0.905 (tune / check); see
-# bench/results/decisions.md for every corpus and kind, and the passage lengths beside the naive recipes..
+# bench/results/decisions.md for every corpus and kind, and the passage lengths beside the naive recipes'.
 JOINED_MAX_CHARS = 500
 # A passage whose BM25 score is this many times the next one's is put first: the question's rarest words
 # single it out, and rank fusion would let a passage both legs rank second overtake it ("2021年我国脱贫人口年
