@@ -548,3 +548,24 @@ def test_clicking_an_example_question_asks_it(page, offline_url):
     example.click()
     page.wait_for_function("() => document.querySelectorAll('#qa-chat [data-testid=bot]').length >= 1")
     _wait_text(page, "#qa-chat", asked[:8])
+
+
+def test_a_long_answer_is_shown_from_its_start_under_no_label(page, offline_url):
+    page.goto(offline_url)
+    page.wait_for_selector("#qa-question textarea")
+    assert page.locator("#qa-chat label:visible, #qa-chat [data-testid='block-label']:visible").count() == 0
+    for turns, question in enumerate(("思南县完成了多少支驻村工作队选派？", "各地是怎样发展壮大村集体经济的？"), 1):
+        _ask(page, question)
+        _wait_answered(page, turns)
+    # the last question asked is at the top of the chat's view, its answer's first line below it
+    shown = page.evaluate(
+        """() => {
+        const chat = document.getElementById('qa-chat');
+        const asked = [...chat.querySelectorAll('[data-testid=user]')].pop();
+        const box = chat.getBoundingClientRect(), top = asked.getBoundingClientRect().top;
+        return top >= box.top - 2 && top < box.top + box.height / 2;
+    }"""
+    )
+    assert shown
+    page.locator("#qa-chat a[href^='#cite-']").last.click()
+    page.wait_for_selector("#qa-cards .qa-flash")

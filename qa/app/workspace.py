@@ -272,9 +272,10 @@ def settings_summary(ws: Workspace, kb: str) -> str:
     lines += [
         "",
         "### 想要更强的效果",
-        "- 更强的中文嵌入模型：把 `config.yaml` 的 `embedding.model` 改为本机的模型文件夹（如 `bge-small-zh-v1.5`、`bge-m3`），"
-        "然后在本页“重建索引”或运行 `qa ingest 材料文件夹 --rebuild`。",
-        "- 接入大模型：在 `config.yaml` 的 `llm` 下设置 `provider: openai`、`base_url`、`model`，把密钥放进 `api_key_env` 指定的环境变量，重启服务。",
+        "- 更强的中文嵌入模型：把 `config.yaml` 的 `embedding.model` 改为 `e5-small`（随程序安装）或本机的模型文件夹"
+        "（如 `bge-m3`），重启服务后在“知识库”页点“重建索引”，或运行 `qa ingest 材料文件夹 --rebuild`。",
+        "- 接入大模型：管理员在本页下方“修改大模型与回答设置”中选择“OpenAI 兼容接口”，填写接口地址、模型名称和存放密钥的"
+        "环境变量名，保存即生效，无需重启（也可写进 `config.yaml` 的 `llm` 下）。",
         "- 重排序模型：`retrieval.reranker` 填交叉编码（`CrossEncoder`）模型文件夹（如 `bge-reranker-base`）。",
     ]
     return "\n".join(lines)

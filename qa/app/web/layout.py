@@ -104,8 +104,17 @@ def _chat_tab(h: WebHandlers, kb_select, conversation) -> dict:
                     yes = gr.Button("确认删除", variant="stop", size="sm", elem_id="qa-conv-delete-yes")
                     no = gr.Button("取消", size="sm", elem_id="qa-conv-delete-no")
         with gr.Column(scale=3, min_width=320):
+            # tall enough for a whole answer, no label over its first line, and a new answer shown from its
+            # start (a refusal says so in its first words) rather than scrolled to its end
             chatbot = gr.Chatbot(
-                label="对话", height=400, elem_id="qa-chat", sanitize_html=True, feedback_options=None, buttons=[]
+                label="对话",
+                show_label=False,
+                height="62vh",
+                autoscroll=False,
+                elem_id="qa-chat",
+                sanitize_html=True,
+                feedback_options=None,
+                buttons=[],
             )
             with gr.Row():
                 question = gr.Textbox(

@@ -44,6 +44,20 @@ document.addEventListener('click', (event) => {
   event.preventDefault();
   qaOpenCitation(link.getAttribute('href').slice(1), 50);
 }, true);
+// a new answer is shown from its first line: the chat scrolls to the question just asked, not to the end
+let qaAnswersSeen = 0;
+new MutationObserver(() => {
+  const chat = document.getElementById('qa-chat');
+  if (!chat) return;
+  const answers = chat.querySelectorAll('[data-testid="bot"]');
+  if (answers.length === qaAnswersSeen) return;
+  qaAnswersSeen = answers.length;
+  const asked = chat.querySelectorAll('[data-testid="user"]');
+  const start = asked.length ? asked[asked.length - 1] : answers[answers.length - 1];
+  let box = start && start.parentElement;
+  while (box && box !== chat.parentElement && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
+  if (box && start) box.scrollTop += start.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+}).observe(document.documentElement, {childList: true, subtree: true});
 // Gradio titles every notice with its English kind ("Info", "Warning", "Error"), whatever title it is given
 const qaNoticeTitles = {Info: '提示', Warning: '注意', Error: '出错了', Success: '完成'};
 new MutationObserver(() => {
