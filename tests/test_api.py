@@ -522,6 +522,10 @@ def test_every_page_endpoint_works_from_gradio_client_with_the_values_the_page_o
     report = tmp_path / "测试县经验.txt"
     report.write_text("测试县推行“积分超市”，村民以志愿服务积分兑换生活用品，全县建成积分超市42个。", encoding="utf-8")
     try:
+        with pytest.raises(Exception, match="(?i)login|auth|401"):  # anonymous: no endpoint at all
+            Client(url, verbose=False)
+        for endpoint in ("/documents", "/search", "/ask"):  # and no page endpoint over plain HTTP either
+            assert httpx.post(f"{url}/gradio_api/call{endpoint}", json={"data": ["A"]}).status_code in (401, 403)
         editor = Client(url, auth=("编辑甲", "editor-password"), verbose=False)
         reader = Client(url, auth=("读者甲", "reader-password"), verbose=False)
         api = editor.view_api(return_format="dict", print_info=False)["named_endpoints"]
