@@ -34,7 +34,7 @@ function qaOpenCitation(id, tries) {
   const full = card.querySelector('details');
   if (full) full.open = true;
   const mark = (full && full.querySelector('mark')) || card.querySelector('mark') || card;
-  mark.scrollIntoView({block: 'center'});
+  mark.scrollIntoView({block: 'nearest'});  // as little as needed: the chat stays on the screen where it can
   card.classList.add('qa-flash');
   setTimeout(() => card.classList.remove('qa-flash'), 2000);
 }
