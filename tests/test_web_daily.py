@@ -141,6 +141,7 @@ def test_passages_are_viewed_corrected_hidden_restored_and_kept_through_a_rebuil
     editor = _as("编辑甲")
     table, _, _, picked = kb.correct_passage("default", doc_id, str(typo[0]), typo[4].replace("帮代", "帮带"), editor)
     doc_id = picked["value"]  # indexed again, under a new id, and still the chosen document
+    assert [row[0] for row in table] == [row[0] for row in rows] == [1, 2]  # numbers survive the re-index
     assert any("导师帮带" in row[4] and row[3] == "已校正" for row in table)
     assert any("导师帮带" in row[-1] for row in search_table(web.ws, "default", "导师帮带", 3))
     # the answer, its card, the article around it and a passage joined with its neighbour say it too

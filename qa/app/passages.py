@@ -22,12 +22,13 @@ def passage_rows(ws: Workspace, kb: str, doc_id: int) -> list[list[Any]]:
     hand_edits, source = edits.load(ws.folder(kb)), document["path"]
     corrected = edits.corrected_texts(hand_edits, source)
     rows = []
-    for p in ws.kb(kb).document_passages(doc_id):
+    # numbered by position in the document, which re-indexing after an edit keeps (chunk ids change)
+    for number, p in enumerate(ws.kb(kb).document_passages(doc_id), 1):
         section = " > ".join(json.loads(p["section"])[1:]) or "导语"
         where = f"{p['start']}–{p['end']}" + (f"，第{p['page']}页" if p["page"] else "")
-        rows.append([p["id"], section, where, "已校正" if p["text"] in corrected else "", p["text"]])
+        rows.append([number, section, where, "已校正" if p["text"] in corrected else "", p["text"]])
     for original in edits.hidden_passages(hand_edits, source):
-        rows.append([f"隐藏-{edits.passage_key(original)}", "", "", "已隐藏", original])
+        rows.append([f"隐藏-{edits.passage_key(original)}", "（已隐藏，不参与检索）", "—", "已隐藏", original])
     return rows
 
 
@@ -76,7 +77,8 @@ def _source_and_original(ws: Workspace, kb: str, doc_id: int, passage: str) -> t
                 return source, original
         raise UserError("该段已不在隐藏列表中：请刷新段落列表")
     rows = ws.kb(kb).document_passages(doc_id)
-    shown = next((row["text"] for row in rows if str(row["id"]) == str(passage)), None)
+    number = int(passage) if str(passage).isdigit() else 0
+    shown = rows[number - 1]["text"] if 1 <= number <= len(rows) else None
     if shown is None:
         raise UserError(f"知识库中没有编号为 {passage} 的段落：请刷新段落列表")
     return source, edits.original_of(hand_edits, source, shown)
