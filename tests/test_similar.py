@@ -119,6 +119,11 @@ def test_answer_and_similar_export(retriever, seed_kb, tmp_path):
     answer = Answerer(retriever, Settings()).ask("思南县完成了多少支驻村工作队选派？")
     markdown = to_markdown(answer_report(answer))
     assert "301支" in markdown and answer.citations[0].source_line in markdown
+    # the words that answer are bold in both exports, as on the page
+    assert answer.short_answer == "301支" and "**301支**" in markdown
+    write(answer_report(answer), tmp_path / "a.docx")
+    runs = [r for p in WordDocument(str(tmp_path / "a.docx")).paragraphs for r in p.runs]
+    assert [r.text for r in runs if r.bold] == ["301支"]
     write(similar_report(CLEARING_PARAGRAPH, find_similar(retriever, CLEARING_PARAGRAPH)), tmp_path / "s.docx")
     headings = [p.text for p in WordDocument(str(tmp_path / "s.docx")).paragraphs if p.style.name == "Heading 1"]
     assert "思南县（贵州省）" in headings and "参考资料" in headings

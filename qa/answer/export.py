@@ -21,6 +21,7 @@ class Report:
     title: str
     blocks: list[tuple[str, str]] = field(default_factory=list)  # (heading | paragraph | quote | note, text)
     references: list[Citation] = field(default_factory=list)  # numbered 1..m in order
+    bold: list[str] = field(default_factory=list)  # the words that answer (short answers), bold in paragraphs
 
 
 def answer_report(answer: Answer) -> Report:
@@ -36,6 +37,7 @@ def answer_report(answer: Answer) -> Report:
     for n, hit in enumerate(answer.related, 1):
         report.blocks.append(("quote", f"可能相关 {n}：{hit.place or ''}《{hit.title}》{hit.text}"))
     report.references = answer.citations
+    report.bold = [answer.short_answer] if answer.short_answer else []
     return report
 
 
@@ -51,6 +53,8 @@ def conversation_report(title: str, answers: list[dict]) -> Report:
             report.blocks.append(("paragraph", line))
         for s in answer["unsupported"]:
             report.blocks.append(("note", f"未能核实：{s['text']}"))
+        if answer.get("short_answer"):
+            report.bold.append(answer["short_answer"])
     return report
 
 
@@ -115,7 +119,7 @@ def to_markdown(report: Report) -> str:
         elif kind == "note":
             lines += [f"*{text}*", ""]
         else:
-            lines += [text, ""]
+            lines += [_bolded(text, report.bold), ""]
     if report.references:
         lines += ["## 参考资料", ""]
         for n, c in enumerate(report.references, 1):
@@ -123,6 +127,13 @@ def to_markdown(report: Report) -> str:
             lines.append(f"   原文：“{c.quote}”")
         lines.append("")
     return "\n".join(lines)
+
+
+def _bolded(text: str, bold: list[str]) -> str:
+    for words in bold:
+        if words and words in text and f"**{words}**" not in text:
+            text = text.replace(words, f"**{words}**", 1)
+    return text
 
 
 def to_docx(report: Report, path: Path) -> None:

@@ -44,7 +44,9 @@ def write_docx(report, path: Path) -> None:
             _paragraph(doc, text, HEADING_FONTS[0], BODY_SIZE, style="Heading 1")
         elif kind == "quote":
             _paragraph(doc, text, QUOTE_FONT, BODY_SIZE)
-        else:  # paragraph, note
+        elif kind == "paragraph":  # the words that answer in bold, as on the page
+            _paragraph(doc, text, BODY_FONT, BODY_SIZE, bold=tuple(report.bold))
+        else:  # note
             _paragraph(doc, text, BODY_FONT, BODY_SIZE)
     if report.references:
         _paragraph(doc, "参考资料", HEADING_FONTS[0], BODY_SIZE, style="Heading 1")
@@ -115,7 +117,15 @@ def _font(run, font: str, size: int, bold: bool = False) -> None:
 
 
 def _paragraph(
-    doc, text: str, font: str, size: int, align=None, indent: bool = True, superscript: bool = True, style=None
+    doc,
+    text: str,
+    font: str,
+    size: int,
+    align=None,
+    indent: bool = True,
+    superscript: bool = True,
+    style=None,
+    bold: tuple[str, ...] = (),
 ):
     from docx.enum.text import WD_LINE_SPACING
     from docx.shared import Pt
@@ -129,9 +139,12 @@ def _paragraph(
         layout.first_line_indent = Pt(2 * size)  # two characters
     if align is not None:
         paragraph.alignment = align
+    strong = re.compile("(" + "|".join(re.escape(b) for b in bold if b) + ")") if any(bold) else None
     for part in _MARKER.split(text) if superscript else [text]:
-        if part:
-            run = paragraph.add_run(part)
-            _font(run, font, size)
-            run.font.superscript = superscript and bool(_MARKER.fullmatch(part))
+        for piece in strong.split(part) if strong and not _MARKER.fullmatch(part) else [part]:
+            if piece:
+                run = paragraph.add_run(piece)
+                _font(run, font, size)
+                run.font.superscript = superscript and bool(_MARKER.fullmatch(piece))
+                run.bold = bool(strong and strong.fullmatch(piece)) or None
     return paragraph
