@@ -184,3 +184,13 @@ def safe_file_name(name: str) -> str:
         stem, suffix = base, ""
     stem = _SLUG.sub("_", stem).strip("._") or "文件"
     return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def section_path(section: list[str], lead: str = "导语") -> str:
+    """Where a passage sits in its article, as shown to people: the headings under the title, without a
+    heading that only repeats the one before it (一是明确积分标准 > 明确积分标准); ``lead`` before any heading."""
+    parts: list[str] = []
+    for part in section[1:]:
+        if not (parts and part in parts[-1]):
+            parts.append(part)
+    return " > ".join(parts) or lead

@@ -216,3 +216,13 @@ def test_a_paragraph_without_an_opening_phrase_is_not_filed_under_the_one_before
     sections = {c.text[:6]: c.section[1:] for c in article.chunks}
     assert sections["肖红坪村是这"] == ["肖红坪村是这次地震的重灾村之一"]
     assert sections["孩子们的舞蹈"] == []
+
+
+def test_a_heading_that_repeats_the_one_before_is_shown_once():
+    from qa.text import section_path
+
+    assert (
+        section_path(["积分超市", "一、明确积分标准", "一是明确积分标准", "明确积分标准"])
+        == "一、明确积分标准 > 一是明确积分标准"
+    )
+    assert section_path(["积分超市"]) == "导语" and section_path(["积分超市"], lead="") == ""

@@ -11,6 +11,7 @@ from typing import Any
 from qa.app.workspace import Workspace, document_row
 from qa.errors import UserError
 from qa.ingest import edits
+from qa.text import section_path
 
 PASSAGE_HEADERS = ["编号", "章节", "位置", "状态", "内容"]
 PREVIEW_PASSAGES = 30
@@ -24,7 +25,7 @@ def passage_rows(ws: Workspace, kb: str, doc_id: int) -> list[list[Any]]:
     rows = []
     # numbered by position in the document, which re-indexing after an edit keeps (chunk ids change)
     for number, p in enumerate(ws.kb(kb).document_passages(doc_id), 1):
-        section = " > ".join(json.loads(p["section"])[1:]) or "导语"
+        section = section_path(json.loads(p["section"]))
         where = f"{p['start']}–{p['end']}" + (f"，第{p['page']}页" if p["page"] else "")
         rows.append([number, section, where, "已校正" if p["text"] in corrected else "", p["text"]])
     for original in edits.hidden_passages(hand_edits, source):
@@ -116,7 +117,7 @@ def preview(ws: Workspace, path: str | Path) -> dict[str, Any]:
         for a in document.articles
     ]
     passages = [
-        {"section": " > ".join(c.section[1:]) or "导语", "text": c.text, "page": c.page}
+        {"section": section_path(c.section), "text": c.text, "page": c.page}
         for a in document.articles
         for c in a.chunks
     ]

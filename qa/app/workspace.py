@@ -19,7 +19,7 @@ from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.formats import SUPPORTED_SUFFIXES
 from qa.model import STATUS_ZH, Filters
 from qa.settings import Settings
-from qa.text import safe_file_name
+from qa.text import safe_file_name, section_path
 
 STAGE_ZH = {"parse": "解析文件", "ocr": "文字识别（逐页）", "embed": "计算向量", "write": "写入知识库"}
 DOC_HEADERS = ["编号", "文件", "标题", "地点", "日期", "分块数"]
@@ -222,7 +222,7 @@ def search_table(ws: Workspace, kb: str, query: str, k: int = 10) -> list[list[A
         [
             rank,
             f"{h.place or ''}《{h.title}》（{h.doc}）",
-            " > ".join(h.section[1:]) or "导语",
+            section_path(h.section),
             _scores(h),
             h.text,
         ]

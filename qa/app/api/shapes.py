@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from qa.model import Answer, Hit
+from qa.text import section_path
 
 MODEL_PREFIX = "qa-"
 _ERROR_TYPES = {
@@ -109,6 +110,6 @@ def hit_metadata(hit: Hit) -> dict[str, Any]:
         "city": hit.city,
         "county": hit.county,
         "author": hit.author,
-        "section": " > ".join(hit.section[1:]),
+        "section": section_path(hit.section, lead=""),
         "chunk_id": hit.chunk_id,
     }

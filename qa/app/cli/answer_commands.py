@@ -25,6 +25,7 @@ from qa.app.cli.common import (
     user_errors,
 )
 from qa.model import CONFIDENCE_ZH
+from qa.text import section_path
 
 
 @app.command()
@@ -141,7 +142,7 @@ def similar(
     for group in groups:
         out.print(f"\n[bold]{safe(group.place)}[/bold] {safe(group.province or '')}", highlight=False)
         for hit in group.hits:
-            where = " > ".join(hit.section[1:]) or "导语"
+            where = section_path(hit.section)
             out.print(
                 f"  《{safe(hit.title)}》{safe(where)}  [dim]{safe(hit.doc)} 得分 {hit.score:.3f}[/dim]",
                 highlight=False,

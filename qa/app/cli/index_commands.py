@@ -25,6 +25,7 @@ from qa.app.cli.common import (
     user_errors,
 )
 from qa.model import STATUS_ZH
+from qa.text import section_path
 
 SHOWN_CHARS = 300  # of a passage in `qa search`: a passage joined from neighbours runs to 500
 
@@ -122,7 +123,7 @@ def inspect(
             f"地点：{safe(article.place or '-')}  日期：{safe(article.date or '-')}"
         )
         for chunk in article.chunks:
-            path = " > ".join(chunk.section[1:]) or "（导语）"
+            path = section_path(chunk.section, lead="（导语）")
             out.print(
                 f"  \\[{chunk.kind}] {safe(path)} [dim]{chunk.start}-{chunk.end}[/dim] {safe(chunk.text[:40])}…",
                 highlight=False,
@@ -172,7 +173,7 @@ def search(
     elif not result.relevant:
         out.print("[yellow]知识库中没有与此直接相关的内容，以下为最接近的段落（可能相关）：[/yellow]")
     for rank, hit in enumerate(hits, 1):
-        path = " > ".join(hit.section[1:]) or "导语"
+        path = section_path(hit.section)
         out.print(
             f"[bold]{rank}. {safe(hit.place or '')}《{safe(hit.title)}》[/bold] {safe(path)}  "
             f"[dim]{safe(hit.doc)} 得分 {hit.score:.4f}[/dim]",

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from qa.model import CONFIDENCE_ZH
+from qa.text import section_path
 
 MODE_ZH = {"llm": "大模型", "extractive": "摘录"}
 
@@ -166,7 +167,7 @@ def citation_cards(citations: list[dict], article_texts: dict[int, str], turn: i
         return "<div class='qa-meta'>本回答没有引用。</div>"
     cards = []
     for c in citations:
-        where = " > ".join(c["section"][1:]) or "导语"
+        where = section_path(c["section"])
         in_passage = highlight(c["passage"], c["quote_start"] - c["start"], c["quote_end"] - c["start"])
         article = article_texts.get(c["article_id"])
         full = (
