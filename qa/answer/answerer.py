@@ -13,22 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answer.assembly import abstain, build, confidence
-from qa.answer.citations import (
-    DEFAULT_TEMPLATE,
-    NO_ANSWER,
-    Passage,
-    VerifiedPrefix,
-    split_sentences,
-)
+from qa.answer.citations import DEFAULT_TEMPLATE, NO_ANSWER, Passage, VerifiedPrefix, split_sentences
 from qa.answer.extractive import choose_quotes, compose, covering, fallback_header, passages_about_place
 from qa.answer.followup import Followups
-from qa.answer.llm import (
-    OFFICIAL_WORDING_PROMPT,
-    SYSTEM_PROMPT,
-    ChatClient,
-    official_variants,
-    passages_block,
-)
+from qa.answer.llm import OFFICIAL_WORDING_PROMPT, SYSTEM_PROMPT, ChatClient, official_variants, passages_block
 from qa.answer.reading import short_answer
 from qa.answer.scope import PlaceScope, names_of
 from qa.embeddings import Embedder
@@ -42,10 +30,7 @@ from qa.search.question import analyse, stated_answer
 from qa.settings import Settings
 
 # 较高 only where one quoted sentence (with its article's place, title and section) holds half the question's
-# words by idf. Chosen on the tuning halves (bench/retrieval_eval.py): negatives shown 较高 fell cctv_rural
-# 0.14 → 0.05 and CMRC 0.13 → 0.00 (check halves 0.17 → 0.04, 0.25 → 0.06), 0.4 and 0.3 left 2–3 of 21 there;
-# the 较高 answers that remain hold the gold as often as before (cctv_rural facts 0.95, CMRC 0.87), but fewer
-# answers are shown 较高 (cctv_rural tune facts 0.91 → 0.62): the price of 较高 meaning "the quote says it".
+# words by idf: negatives shown 较高 cctv_rural 0.14 → 0.05, CMRC 0.13 → 0.00 (tune); bench/results/decisions.md
 STATED_COVERAGE = 0.5
 
 
