@@ -141,7 +141,7 @@ def run(chats: int, users: int, embedder: str) -> dict:
                 for _ in range(5):
                     loaded.append(hit_test())
                 began = time.perf_counter()
-                clients[1].predict("default", [handle_file(str(upload))], api_name="/ingest")
+                uploaded = clients[1].predict("default", [handle_file(str(upload))], api_name="/ingest")
                 upload_window = [began, time.perf_counter()]
                 for future in futures:
                     future.result()
@@ -163,6 +163,8 @@ def run(chats: int, users: int, embedder: str) -> dict:
         "search_under_load_p50_ms": round(statistics.median(loaded) * 1000, 1),
         "search_under_load_max_ms": round(max(loaded) * 1000, 1),
         "upload_s": round(upload_window[1] - upload_window[0], 2),
+        "upload_indexed": "已索引" in str(uploaded),
+        "searches_answered_under_load": len(loaded),  # each found passages (hit_test asserts it)
         "chats_finished_while_uploading": during_upload,
     }
 

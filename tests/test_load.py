@@ -13,8 +13,8 @@ def test_a_hundred_concurrent_chats_all_complete_while_search_and_upload_work():
 
     figures = run(chats=100, users=20, embedder="hash-test")
     assert figures["errors"] == {} and figures["completed"] == 100
-    assert figures["search_under_load_max_ms"] > 0  # five searches answered while the chats queued
-    assert figures["upload_s"] > 0
+    assert figures["searches_answered_under_load"] == 5  # each found passages while the chats queued
+    assert figures["upload_indexed"] is True  # the upload in the middle of the load was indexed
 
 
 @pytest.mark.slow
