@@ -1,0 +1,81 @@
+"""What the reader costs an answer: the words that answer (qa.answer.reading.short_answer) and the check that
+a quote states what is asked (Answerer._covered), timed per question beside the whole answer.
+
+Usage: python bench/reader_bench.py [--corpus seeds|cctv_rural] [--work DIR] [--out bench/results]
+
+Indexes the corpus with the default embedder into --work (reused when unchanged), answers every answerable
+question of its set offline, and times the reader's two steps again on each finished answer (their inputs
+are the answer's quotes and passages). Prints and writes reader.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    from bench.retrieval_eval import CORPORA
+    from qa.answer.answerer import Answerer
+    from qa.answer.reading import short_answer
+    from qa.embeddings import load_embedder
+    from qa.ingest.pipeline import ingest_paths
+    from qa.search.evaluation import load_questions
+    from qa.settings import load_settings
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", default="seeds", choices=["seeds", "cctv_rural"])
+    parser.add_argument("--work", type=Path, default=ROOT / "index" / "_eval")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    source, question_files = CORPORA[args.corpus]
+    settings = load_settings(ROOT / "config.yaml").replace(index_dir=str(args.work / args.corpus))
+    folder = args.work / args.corpus / "default"
+    embedder = load_embedder(settings.embedding)
+    ingest_paths([source], folder, settings, embedder)
+    answerer = Answerer.from_settings(settings, folder, embedder)
+    items = [i for path in question_files for i in load_questions(path) if i["gold"] and not i.get("history")]
+    whole, reading, stated = [], [], []
+    for item in items:
+        start = time.perf_counter()
+        answer = answerer.ask(item["question"])
+        whole.append(time.perf_counter() - start)
+        quotes, passages = [c.quote for c in answer.citations], [c.passage for c in answer.citations]
+        start = time.perf_counter()
+        short_answer(answer.standalone_question, quotes, passages)
+        reading.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        answerer._covered(answer)
+        stated.append(time.perf_counter() - start)
+
+    def ms(values: list[float], q: float = 0.5) -> str:
+        ordered = sorted(values)
+        return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.1f}"
+
+    lines = [
+        "# The reader's cost per answer",
+        "",
+        f"Command: `python bench/reader_bench.py --corpus {args.corpus}` — {len(items)} answerable questions, offline"
+        " answers with the default embedder, on this machine (2 cores).",
+        "",
+        "| step | median ms | p95 ms | max ms |",
+        "|---|---:|---:|---:|",
+        f"| whole answer (qa ask) | {ms(whole)} | {ms(whole, 0.95)} | {max(whole) * 1000:.1f} |",
+        f"| the words that answer (short_answer) | {ms(reading)} | {ms(reading, 0.95)} | {max(reading) * 1000:.1f} |",
+        f"| a quote states what is asked (较高 check) | {ms(stated)} | {ms(stated, 0.95)} | {max(stated) * 1000:.1f} |",
+        "",
+        f"The reader's two steps together: median {statistics.median(r + s for r, s in zip(reading, stated, strict=True)) * 1000:.1f} ms.",
+    ]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"reader_{args.corpus}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
