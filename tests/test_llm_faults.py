@@ -72,3 +72,13 @@ def test_llm_timeout_covers_every_call_of_one_answer(seed_kb, embedder):
         asked = len(server.requests)
     assert asked == 2 and answer.mode == "extractive", (asked, answer.mode, answer.notice)
     assert "没有答完" in answer.notice and answer.text.startswith("大模型超时未答完，以下为资料原文摘录：")
+
+
+def test_an_answer_citing_passages_that_do_not_exist_or_inventing_numbers_is_flagged(seed_kb, embedder):
+    with FakeLLM() as server:
+        server.reply = "思南县选派了301支驻村工作队[1]。另有5000名党员参与[1]。详见资料[9]。"
+        answer = _answerer(seed_kb, embedder, server).ask(QUESTION)
+    problems = [p for s in answer.unsupported for p in s.problems]
+    assert "引用了不存在的资料 [9]" in problems
+    assert any("5000" in p for p in problems)
+    assert answer.text.count(UNSUPPORTED_MARK) == 2 and "301支" in answer.text
