@@ -311,8 +311,9 @@ def test_llm_answers_stream_sentence_by_sentence_and_a_client_leaving_frees_its_
             assert "301支" in again.choices[0].message.content and time.monotonic() - start < 15
 
 
-def _served_with_accounts(seed_kb, root: Path):
-    """`qa serve` (page and API on one port) over knowledge bases A and B, with a reader and an editor of A."""
+def _served_with_accounts(seed_kb, root: Path, kb: str | None = None):
+    """`qa serve [--kb kb]` (page and API on one port) over knowledge bases A and B, with a reader and an
+    editor of A."""
     from qa.app.web.layout import serve
 
     for name in ("A", "B"):
@@ -322,7 +323,17 @@ def _served_with_accounts(seed_kb, root: Path):
     accounts.add("编辑甲", "editor-password", grants={"A": "editor"})
     settings = Settings(index_dir=str(root), embedding=EmbeddingSettings(model=HASH_MODEL))
     port = free_port()
-    return serve(settings, "127.0.0.1", port, block=False), f"http://127.0.0.1:{port}"
+    return serve(settings, "127.0.0.1", port, kb=kb, block=False), f"http://127.0.0.1:{port}"
+
+
+PASSWORDS = {"读者甲": "reader-password", "编辑甲": "editor-password"}
+
+
+def _signed_in(url: str, name: str) -> httpx.Client:
+    """An HTTP client holding the page session of ``name`` (one of ``_served_with_accounts``'s accounts)."""
+    client = httpx.Client()
+    assert client.post(f"{url}/login", data={"username": name, "password": PASSWORDS[name]}).status_code == 200
+    return client
 
 
 # every route of the API and what it is asked, per knowledge base; a new route without a line here fails
@@ -352,9 +363,7 @@ def test_every_route_serves_only_what_the_callers_account_or_key_may_read(seed_k
         clients = {"anonymous": httpx.Client(), "key A": httpx.Client(), "reader's key": httpx.Client()}
         clients["key A"].headers["Authorization"] = f"Bearer {key_a}"
         clients["reader's key"].headers["Authorization"] = f"Bearer {reader_key}"
-        for name, password in (("读者甲", "reader-password"), ("编辑甲", "editor-password")):
-            clients[name] = httpx.Client()
-            assert clients[name].post(f"{url}/login", data={"username": name, "password": password}).status_code == 200
+        clients.update({name: _signed_in(url, name) for name in PASSWORDS})
         allowed = {"anonymous": set(), "key A": {"A"}, "reader's key": {"A"}, "读者甲": {"A"}, "编辑甲": {"A"}}
         for caller, client in clients.items():
             for (method, path), body_for in ROUTE_CALLS.items():
@@ -400,10 +409,7 @@ def test_an_export_is_downloaded_only_by_the_account_that_made_it(seed_kb, tmp_p
         _, _, files = editor.predict("我们村建了“积分超市”", None, "A", "", "", api_name="/similar")
         addresses = [f["url"] for f in files]
         assert sorted(Path(f["path"]).suffix for f in files) == [".docx", ".md"]
-        sessions = {}
-        for name, password in (("读者甲", "reader-password"), ("编辑甲", "editor-password")):
-            sessions[name] = httpx.Client()
-            assert sessions[name].post(f"{url}/login", data={"username": name, "password": password}).status_code == 200
+        sessions = {name: _signed_in(url, name) for name in PASSWORDS}
         for address in addresses:
             assert sessions["编辑甲"].get(address).status_code == 200
             refused = sessions["读者甲"].get(address)
@@ -420,26 +426,13 @@ def test_an_export_is_downloaded_only_by_the_account_that_made_it(seed_kb, tmp_p
 
 
 def test_the_page_as_built_names_no_knowledge_base_a_caller_may_not_use(seed_kb, tmp_path):
-    from qa.app.web.layout import serve
-
-    for name in ("A", "B"):
-        shutil.copytree(seed_kb.folder, tmp_path / name)
-    AccountStore(tmp_path).add("读者甲", "reader-password", grants={"A": "reader"})
-    settings = Settings(index_dir=str(tmp_path), embedding=EmbeddingSettings(model=HASH_MODEL))
-    port = free_port()
-    app = serve(settings, "127.0.0.1", port, kb="B", block=False)
-    url = f"http://127.0.0.1:{port}"
+    app, url = _served_with_accounts(seed_kb, tmp_path, kb="B")
     try:
-        with httpx.Client() as reader:
-            assert (
-                reader.post(f"{url}/login", data={"username": "读者甲", "password": "reader-password"}).status_code
-                == 200
-            )
-            config = reader.get(f"{url}/config").json()
-            samples = [c["props"].get("samples") for c in config["components"] if c["props"].get("samples")]
-            assert samples == []  # B's example questions were in the page as built
-            kb_choices = [c["props"]["choices"] for c in config["components"] if c["props"].get("elem_id") == "qa-kb"]
-            assert kb_choices == [[]]
+        config = _signed_in(url, "读者甲").get(f"{url}/config").json()
+        samples = [c["props"].get("samples") for c in config["components"] if c["props"].get("samples")]
+        assert samples == []  # B's example questions were in the page as built
+        kb_choices = [c["props"]["choices"] for c in config["components"] if c["props"].get("elem_id") == "qa-kb"]
+        assert kb_choices == [[]]
     finally:
         app.close()
 
@@ -506,7 +499,7 @@ def test_a_chunked_body_over_the_limit_is_refused_while_it_arrives(server, keys,
         assert status == 413 and "ui.max_request_mb" in reply and sent < 20, (status, sent)
         declared = httpx.post(f"{url}/gradio_api/queue/join", content=b"{" + b" " * (5 * 1024 * 1024) + b"}")
         assert declared.status_code == 413
-        assert httpx.post(f"{url}/login", data={"username": "读者甲", "password": "reader-password"}).status_code == 200
+        _signed_in(url, "读者甲").close()  # the server still serves after refusing both
     finally:
         app.close()
 

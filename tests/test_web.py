@@ -86,13 +86,26 @@ def browser():
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(90_000)
+    context, page = _new_page(browser, 1400, 1000)
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+def _new_page(browser, width: int, height: int, locale: str = "zh-CN"):
+    """A browser context of its own (cookies, locale) and its page; the caller closes the context."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    return context, page
+
+
+def _assert_no_english(seen: list[str]) -> None:
+    from .test_chinese import english_words
+
+    words = sorted({w for text in seen for w in english_words(text)})
+    assert not words, [(w, [t[max(0, t.find(w) - 40) : t.find(w) + 40] for t in seen if w in t][:1]) for w in words]
 
 
 def _wait_text(page, selector: str, text: str, present: bool = True) -> None:
@@ -384,9 +397,7 @@ def office_dir(real_seed_kb, tmp_path) -> Path:
 def test_accounts_and_conversations_outlast_a_reload_and_a_server_restart(browser, office_dir):
     settings = Settings(index_dir=str(office_dir))
     app, url = _start(settings)
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(90_000)
+    context, page = _new_page(browser, 1366, 900)
     try:
         # the reader asks, but may not delete: the button is off, and the server refuses anyway
         _login(page, url, "读者乙", "reader-password")
@@ -449,9 +460,7 @@ def test_accounts_and_conversations_outlast_a_reload_and_a_server_restart(browse
 
 @pytest.mark.parametrize("width, height", [(1366, 768), (390, 844)])
 def test_layouts_keep_the_question_box_and_every_tab_in_reach(browser, offline_url, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(90_000)
+    context, page = _new_page(browser, width, height)
     try:
         page.goto(offline_url)
         page.wait_for_selector("#qa-question textarea")
@@ -481,7 +490,6 @@ def test_layouts_keep_the_question_box_and_every_tab_in_reach(browser, offline_u
 
 
 def test_no_english_meets_the_eye_in_the_web_page(page, offline_url):
-    from .test_chinese import english_words
 
     page.goto(offline_url)
     page.wait_for_selector("#qa-question textarea")
@@ -500,8 +508,7 @@ def test_no_english_meets_the_eye_in_the_web_page(page, offline_url):
             accordion.click()
         page.wait_for_timeout(300)
         seen.append(page.inner_text("body"))
-    words = sorted({w for text in seen for w in english_words(text)})
-    assert not words, [(w, [t[max(0, t.find(w) - 40) : t.find(w) + 40] for t in seen if w in t][:1]) for w in words]
+    _assert_no_english(seen)
 
 
 def test_an_english_browser_sees_chinese_on_the_login_and_on_every_page(browser, office_dir):
@@ -510,9 +517,7 @@ def test_an_english_browser_sees_chinese_on_the_login_and_on_every_page(browser,
     from .test_chinese import english_words
 
     app, url = _start(Settings(index_dir=str(office_dir)))
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(90_000)
+    context, page = _new_page(browser, 1366, 900, locale="en-US")
     try:
         page.goto(url)
         page.wait_for_selector("input[type=password]")
@@ -526,8 +531,7 @@ def test_an_english_browser_sees_chinese_on_the_login_and_on_every_page(browser,
         page.get_by_role("tab", name="知识库").click()
         _wait_text(page, "#qa-docs", "000_")
         seen.append(page.inner_text("body"))
-        words = sorted({w for text in seen for w in english_words(text)})
-        assert not words, [(w, [t[max(0, t.find(w) - 40) : t.find(w) + 40] for t in seen if w in t][:1]) for w in words]
+        _assert_no_english(seen)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "english_browser_kb.png"), full_page=True)
         page.click("#qa-logout")  # signing out returns to the login form

@@ -56,7 +56,6 @@ class Answerer:
         self.template = settings.citation.template or DEFAULT_TEMPLATE
         self.kb = retriever.kb  # the knowledge base it answers from, read through its own methods
         self.scope = PlaceScope(self.kb)
-        self.places = self.scope.places
         self.followups = Followups(self.scope, llm)
 
     @classmethod
@@ -122,7 +121,7 @@ class Answerer:
         if failed is not None:  # the first line says why the model did not answer
             lines[0] = fallback_header(failed.why)
         quoted = {q.hit + 1: q for q in quotes}
-        answer = build(question, standalone, lines, hits, "extractive", self.places, self.template, quoted)
+        answer = build(question, standalone, lines, hits, "extractive", self.scope.places, self.template, quoted)
         answer.notice, answer.confidence = (
             _notice(failed),
             confidence(answer, result.confident and self._covered(answer)),
@@ -146,7 +145,7 @@ class Answerer:
         answer numbers it; raises LLMError when the model fails (nothing shown is kept then).
         ``place_names``: the place a question is scoped to; round-up passages reach the model cut to it."""
         passages = {n: Passage(h.text, h.title, h.place) for n, h in enumerate(hits, 1)}
-        shown = VerifiedPrefix(passages, self.places)
+        shown = VerifiedPrefix(passages, self.scope.places)
         text = ""
         prompt = f"{passages_block(passages_about_place(hits, place_names))}\n\n问题：{standalone}"
         for piece in self.llm.stream(SYSTEM_PROMPT, prompt, deadline):
@@ -229,7 +228,7 @@ class Answerer:
         return self.followups.standalone(question, history, deadline)
 
     def _from_llm(self, question: str, standalone: str, text: str, hits: list[Hit]) -> Answer:
-        answer = build(question, standalone, split_sentences(text), hits, "llm", self.places, self.template)
+        answer = build(question, standalone, split_sentences(text), hits, "llm", self.scope.places, self.template)
         if NO_ANSWER in text and not answer.citations:
             return abstain(question, standalone, hits, "llm")
         return answer

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from qa.search.question import QUESTION_WORD, analyse, stated_answer
+from qa.text import char_pairs
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _CLAUSE_END = "，,；;。！？!?"
@@ -38,14 +39,10 @@ def short_answer(question: str, quotes: list[str], passages: list[str] = ()) -> 
     return _between_contexts(question, sentence) or _not_in_question(question, sentence)
 
 
-def _pairs(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
 def _repeating_sentence(question: str, quotes: list[str], passages: list[str]) -> str:
-    asked = _pairs(question)
-    scored = [(len(_pairs(s) & asked) + 0.5, s) for quote in quotes for s in _SENTENCE.findall(quote)]
-    scored += [(len(_pairs(s) & asked), s) for passage in passages for s in _SENTENCE.findall(passage)]
+    asked = char_pairs(question)
+    scored = [(len(char_pairs(s) & asked) + 0.5, s) for quote in quotes for s in _SENTENCE.findall(quote)]
+    scored += [(len(char_pairs(s) & asked), s) for passage in passages for s in _SENTENCE.findall(passage)]
     shared, sentence = max(scored, default=(0, ""))
     return sentence if shared >= MIN_SHARED_PAIRS else ""
 
@@ -57,7 +54,7 @@ def _between_contexts(question: str, sentence: str) -> str:
     if not word:
         return ""
     context = question[: word.start()].strip(_PUNCTUATION)
-    before, after = _pairs(context), _pairs(question[word.end() :])
+    before, after = char_pairs(context), char_pairs(question[word.end() :])
     left = [i for i in range(len(sentence) - 1) if sentence[i : i + 2] in before]
     if not left and not after:
         return ""
@@ -78,7 +75,7 @@ def _between_contexts(question: str, sentence: str) -> str:
 
 def _not_in_question(question: str, sentence: str) -> str:
     """The longest run of characters the question does not share, in the clause that shares most with it."""
-    asked = _pairs(question)
+    asked = char_pairs(question)
     covered = [False] * len(sentence)
     for i in range(len(sentence) - 1):
         if sentence[i : i + 2] in asked:
