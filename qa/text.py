@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -194,3 +195,13 @@ def section_path(section: list[str], lead: str = "导语") -> str:
         if not (parts and part in parts[-1]):
             parts.append(part)
     return " > ".join(parts) or lead
+
+
+def char_f1(found: str, gold: str) -> float:
+    """Character-level F1 of two strings (CMRC's measure, on characters as counted, spaces left out)."""
+    found, gold = found.replace(" ", ""), gold.replace(" ", "")
+    common = sum((Counter(found) & Counter(gold)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(found), common / len(gold)
+    return 2 * precision * recall / (precision + recall)

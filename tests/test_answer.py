@@ -636,7 +636,12 @@ def test_short_answers_are_the_words_that_answer_a_single_fact():
     assert short_answer("法治社工累计化解了多少起纠纷？", ["累计化解纠纷1800余件。"]) == "1800余件"
     assert short_answer("卫生方面的投诉降了多少？", ["卫生投诉下降92%。"]) == "92%"
     assert short_answer("合作社是哪一年成立的？", ["2015年3月，合作社正式挂牌。"]) == "2015年3月"
-    assert short_answer("思南县怎样培育村级骨干？", ["实施“头雁”工程，培育村级骨干。"]) == ""
+    # a figure in the unit asked, although the sentence with the other unit opens the quote
+    quote = "全村共有党员56人。去年化解矛盾纠纷130余起，调解成功率98%。"
+    assert short_answer("村里去年化解了多少起纠纷？", [quote]) == "130余起"
+    assert short_answer("村里有多少名党员？", [quote]) == "56人"
+    # a quote that does not repeat the question marks nothing
+    assert short_answer("合作社是哪一年成立的？", ["全村共有党员56人。"]) == ""
 
 
 def test_short_answer_is_in_the_json_answer_and_bold_on_the_page(extractive):
@@ -645,7 +650,8 @@ def test_short_answer_is_in_the_json_answer_and_bold_on_the_page(extractive):
     answer = extractive.ask("偏坡乡2024年农村居民人均可支配收入达到多少元？")
     assert answer.short_answer == "18792元" and answer.to_dict()["short_answer"] == "18792元"
     assert "**18792元**" in answer_message(answer.to_dict())
-    assert extractive.ask("偏坡乡怎样开展党员教育培训？").short_answer == ""
+    how = extractive.ask("偏坡乡怎样开展党员教育培训？")  # words of a quote, or none: never words of no quote
+    assert not how.short_answer or any(how.short_answer in c.quote for c in how.citations)
 
 
 def test_a_document_cannot_close_the_passage_tags_or_make_an_obeyed_instruction_read_as_supported(tmp_path, embedder):
@@ -679,17 +685,26 @@ def test_a_document_cannot_close_the_passage_tags_or_make_an_obeyed_instruction_
 @pytest.mark.parametrize(
     ("question", "quote", "expected"),
     [
-        (
-            "《越南亡国史》的作者是谁？",
-            "《越南亡国史》的作者是越南革命家潘佩珠，由梁启超整理出版。",
-            "越南革命家潘佩珠",
-        ),
+        ("《越南亡国史》的作者是谁？", "《越南亡国史》的作者是越南革命家潘佩珠，由梁启超整理出版。", "潘佩珠"),
         ("马飚在哪一年出任广西壮族自治区主席？", "2013年，马飚出任广西壮族自治区主席。", "2013年"),
         ("软枝黄蝉的原生地在哪里？", "软枝黄蝉的原生地在巴西，现广泛栽培于热带地区。", "巴西"),
-        ("怎样让年轻社区工作者快速成长？", "为每名年轻社区工作者配备两名导师。", ""),  # how: no single fact
+        ("谁整理出版了《越南亡国史》？", "《越南亡国史》的作者是越南革命家潘佩珠，由梁启超整理出版。", "梁启超"),
     ],
 )
-def test_the_words_that_answer_stand_where_the_question_has_its_question_word(question, quote, expected):
+def test_the_words_that_answer_are_the_words_the_question_asks_for(question, quote, expected):
+    """Few words of the quote, holding the answer and not the question's own words."""
     from qa.answer.reading import short_answer
 
-    assert short_answer(question, [quote]) == expected
+    found = short_answer(question, [quote])
+    assert expected in found and found in quote and len(found) <= len(expected) + 6
+
+
+def test_the_shipped_reader_weights_name_the_script_and_data_that_rebuild_them():
+    import json
+    from pathlib import Path
+
+    from qa.answer.reading import WEIGHTS
+
+    model = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    assert (Path(__file__).parent.parent / model["rebuild"].split()[1]).is_file()
+    assert "CC BY-SA" in model["trained_on"] and len(model["weights"]) > 100

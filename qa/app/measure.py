@@ -4,7 +4,6 @@ Used by ``qa eval`` and by ``bench/retrieval_eval.py``."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from qa.search.evaluation import (
     half_of,
     summarise,
 )
+from qa.text import char_f1
 
 Reports = dict[str, dict[str, dict[str, float]]]  # system → kind → metric → value
 
@@ -61,16 +61,6 @@ def measure(answerer: Answerer, questions: list[dict], k: int = 10, compare: boo
         for group, items in groups.items()
         if items
     }
-
-
-def char_f1(found: str, gold: str) -> float:
-    """Character-level F1 of two strings (CMRC's measure, on characters as counted, spaces left out)."""
-    found, gold = found.replace(" ", ""), gold.replace(" ", "")
-    common = sum((Counter(found) & Counter(gold)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(found), common / len(gold)
-    return 2 * precision * recall / (precision + recall)
 
 
 def measure_answers(answerer: Answerer, questions: list[dict]) -> dict[str, dict[str, dict[str, float]]]:

@@ -22,6 +22,10 @@ _ASKS_WHY = re.compile(r"为什么|为何|原因")
 ASKS_LIST = re.compile(r"哪些|有什么|包括|包含")
 ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内涵")
 _ASKS_PERSON = re.compile(r"是谁|谁是|由谁|哪位")
+# what sort of words answer, for the reader that marks them: a person, a place, a name or thing
+_ASKS_WHO = re.compile(r"谁|哪位|哪个人|什么人")
+_ASKS_WHERE = re.compile(r"哪里|哪儿|何地|何处|什么地方|哪个?(?:国家?|省|市|城市|地区|地方|县|州|岛|洲)|哪座")
+_ASKS_WHICH = re.compile(r"什么|哪|何")
 
 # ------------------------------------------------------------------ question shapes the other stages read
 # the question word itself: what stands on either side of it is the context an answer sentence repeats
@@ -82,6 +86,7 @@ class Question:
     text: str
     kind: str  # quantity | share | time | person | definition | list | how | why | other
     unit: str = ""  # the measure word asked for (支, 起, 人, 元, %…), "" when none is named
+    target: str = "other"  # what sort of words answer: number | time | person | place | thing | other
 
     @property
     def asks_single_fact(self) -> bool:
@@ -90,11 +95,12 @@ class Question:
 
 def analyse(question: str) -> Question:
     if ASKS_TIME.search(question):
-        return Question(question, "time")
+        return Question(question, "time", target="time")
     if _ASKS_SHARE.search(question):
-        return Question(question, "share", "%")
+        return Question(question, "share", "%", target="number")
     if match := _ASKED_QUANTITY.search(question):
-        return Question(question, "quantity", (match.group(1) or "") + (match.group(2) or ""))
+        return Question(question, "quantity", (match.group(1) or "") + (match.group(2) or ""), target="number")
+    target = _target(question)
     for kind, pattern in (
         ("person", _ASKS_PERSON),
         ("definition", ASKS_DEFINITION),
@@ -103,8 +109,17 @@ def analyse(question: str) -> Question:
         ("how", ASKS_HOW),
     ):
         if pattern.search(question):
-            return Question(question, kind)
-    return Question(question, "other")
+            return Question(question, kind, target=target)
+    return Question(question, "other", target=target)
+
+
+def _target(question: str) -> str:
+    if ASKS_FOR_NUMBER.search(question):
+        return "number"
+    for target, pattern in (("person", _ASKS_WHO), ("place", _ASKS_WHERE), ("thing", _ASKS_WHICH)):
+        if pattern.search(question):
+            return target
+    return "other"
 
 
 def _unit_pattern(unit: str) -> re.Pattern[str]:
@@ -120,13 +135,18 @@ def _unit_pattern(unit: str) -> re.Pattern[str]:
 def stated_answer(question: Question, sentence: str) -> str:
     """The words of ``sentence`` that answer the question, or "" when it states none: the figure in the unit
     asked, a time, a share. Questions that ask no single fact have none."""
+    spans = stated_spans(question, sentence)
+    return sentence[spans[0][0] : spans[0][1]] if spans else ""
+
+
+def stated_spans(question: Question, sentence: str) -> list[tuple[int, int]]:
+    """Where ``sentence`` states the figure, time or share asked for (start, end), in order."""
     if question.kind == "time":
-        match = _TIME_SPAN.search(sentence)
-        return match.group() if match else ""
-    if question.kind in ("quantity", "share") and question.unit:
-        match = _unit_pattern(question.unit).search(sentence)
-        return match.group() if match else ""
-    if question.kind == "quantity":
-        found = [m.group() for m in _ANY_QUANTITY.finditer(sentence) if not _TIME_SPAN.fullmatch(m.group())]
-        return found[0] if found else ""
-    return ""
+        pattern = _TIME_SPAN
+    elif question.kind in ("quantity", "share") and question.unit:
+        pattern = _unit_pattern(question.unit)
+    elif question.kind == "quantity":
+        return [m.span() for m in _ANY_QUANTITY.finditer(sentence) if not _TIME_SPAN.fullmatch(m.group())]
+    else:
+        return []
+    return [m.span() for m in pattern.finditer(sentence)]
