@@ -78,18 +78,19 @@ def load_cmrc(folder: Path, half: str = "tune") -> list[dict]:
 
 def examples(item: dict, rng: random.Random, sample: bool):
     """(features, label) of the item's candidates: all of them, or every positive and a sample of the rest."""
-    from qa.answer.reading import candidate_sentences, candidates, features, question_context
-    from qa.search.question import analyse
+    from qa.answer.reading import asked_of, candidate_sentences, candidates, features
+    from qa.search.question import analyse, stated_answer
     from qa.text import char_f1
 
     asked = analyse(item["question"])
-    context = question_context(asked)
+    reading = asked_of(asked)
     rows = []
     for sentence, share, rank in candidate_sentences(item["question"], [item["context"]]):
+        stated = stated_answer(asked, sentence) if asked.asks_single_fact else ""
         for span in candidates(sentence):
             text = sentence[span[0] : span[1]].strip("，,；;。！？!? ")
             f1 = max(char_f1(text, gold) for gold in item["answers"])
-            rows.append((features(asked, context, sentence, share, rank, span), f1, text))
+            rows.append((features(reading, sentence, share, rank, span, stated), f1, text))
     if sample:
         positives = [r for r in rows if r[1] >= POSITIVE_F1]
         negatives = [r for r in rows if r[1] < POSITIVE_F1]

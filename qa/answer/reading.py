@@ -106,24 +106,45 @@ def _adjacent(left_text: str, right_text: str, part: str) -> tuple[int, int]:
     return before, after
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What the features read of the question, worked out once: its words before and after the question
+    word, the word right after it (哪一地区 → 地区: what the answer is), its characters and their pairs."""
+
+    question: Question
+    pre: str
+    post: str
+    noun: str
+    chars: frozenset[str]
+    pairs: frozenset[str]
+
+
+def asked_of(question: Question) -> Asked:
+    match = QUESTION_WORD.search(question.text)
+    text = question.text.rstrip("？?。！! ")
+    pre, post = (text[: match.start()].strip("，,：: "), text[match.end() :].strip("，,：: ")) if match else (text, "")
+    noun = _words(post)[0].text if post else ""
+    return Asked(question, pre, post, noun, frozenset(question.text), frozenset(char_pairs(question.text)))
+
+
 def features(
-    asked: Question, context: tuple[str, str], sentence: str, share: float, rank: int, span: tuple[int, int, int, int]
+    reading: Asked, sentence: str, share: float, rank: int, span: tuple[int, int, int, int, str], stated: str = ""
 ) -> dict[str, float]:
-    """What describes one candidate (sparse: name → value)."""
+    """What describes one candidate (sparse: name → value). ``stated``: the figure or time the sentence states
+    in answer to a single-fact question (qa.search.question.stated_answer)."""
+    asked = reading.question
     start, end, first, last, unit = span
     text = sentence[start:end].rstrip(_STRIP) or sentence[start:end]
     words = _words(sentence)
     target = asked.target
     head = unit if first < 0 else words[last].flag[:2]
     lead = unit if first < 0 else words[first].flag[:2]
-    question_chars = set(asked.text)
-    in_question = sum(ch in question_chars for ch in text) / len(text)
-    asked_pairs = char_pairs(asked.text)
+    in_question = sum(ch in reading.chars for ch in text) / len(text)
+    asked_pairs = reading.pairs
     left, right = sentence[max(0, start - 8) : start], sentence[end : end + 8]
     near_left = len(char_pairs(left) & asked_pairs)
     near_right = len(char_pairs(right) & asked_pairs)
-    pre, post = context
-    noun = _asked_noun(post)
+    pre, post, noun = reading.pre, reading.post, reading.noun
     pre_before, pre_after = _adjacent(sentence[:start], sentence[end:], pre)
     post_before, post_after = _adjacent(sentence[:start], sentence[end:], post)
     found = {
@@ -163,28 +184,14 @@ def features(
         found[f"t={target}|numeral"] = 1.0
     if _TIME.search(text):
         found[f"t={target}|time"] = 1.0
-    if asked.asks_single_fact and (stated := stated_answer(asked, sentence)):
+    if stated:
         found["stated"] = _overlap(text, stated)
     return found
-
-
-def _asked_noun(post: str) -> str:
-    """The word right after the question word (哪一地区 → 地区, 什么颜色 → 颜色): what the answer is."""
-    return _words(post)[0].text if post else ""
 
 
 def _overlap(a: str, b: str) -> float:
     common = len(set(a) & set(b))
     return 2 * common / (len(set(a)) + len(set(b))) if common else 0.0
-
-
-def question_context(asked: Question) -> tuple[str, str]:
-    """The question's words before and after its question word."""
-    match = QUESTION_WORD.search(asked.text)
-    text = asked.text.rstrip("？?。！! ")
-    if not match:
-        return text, ""
-    return text[: match.start()].strip("，,：: "), text[match.end() :].strip("，,：: ")
 
 
 @lru_cache(maxsize=1)
@@ -226,13 +233,14 @@ def _near_question(asked: Question, sentence: str, start: int) -> int:
 def best_span(asked: Question, texts: list[str]) -> Span | None:
     """The best-scoring candidate in ``texts``, None when no sentence shares the question's words."""
     weights = _weights()
-    context = question_context(asked)
+    reading = asked_of(asked)
     best: Span | None = None
     for sentence, share, rank in candidate_sentences(asked.text, texts):
         if share <= 0:
             continue
+        stated = stated_answer(asked, sentence) if asked.asks_single_fact else ""
         for candidate in candidates(sentence):
-            described = features(asked, context, sentence, share, rank, candidate)
+            described = features(reading, sentence, share, rank, candidate, stated)
             score = sum(weights.get(name, 0.0) * value for name, value in described.items())
             if best is None or score > best.score:
                 best = Span(sentence, candidate[0], candidate[1], score)
