@@ -325,6 +325,21 @@ def test_relevance_does_not_grow_with_the_corpus_and_quoted_terms_must_be_found(
     assert not retriever.retrieve("城市老旧小区加装电梯怎么申请？").relevant
 
 
+def test_each_embedder_is_judged_on_its_own_scale_of_cosines():
+    """e5 puts unrelated text near 0.83 where USE puts it near 0.07: a cosine of 0.5 means relevant to one and
+    unrelated to the other (bench/calibrate_dense.py); an uncalibrated model is read on USE's scale."""
+    from qa.search.confidence import dense_thresholds, is_confident, is_relevant
+
+    text = "全村建成积分超市两个，村民以积分兑换生活用品。"
+    hits = [Hit(1, "a.txt", "标题", None, [], text, 0, len(text), 0.0)]
+    use, e5 = dense_thresholds("use-multilingual-v3"), dense_thresholds("e5-small")
+    assert use == (0.30, 0.40) and dense_thresholds("a-model-never-calibrated") == use
+    assert 0.8 < e5[0] <= e5[1] < 1.0
+    assert is_relevant("积分超市怎么运营？", hits, 0.5, 0.0, min_dense=use[0])
+    assert not is_relevant("积分超市怎么运营？", hits, 0.5, 0.0, min_dense=e5[0])
+    assert is_confident(0.5, 0.0, use[1]) and not is_confident(0.5, 0.0, e5[1])
+
+
 def test_a_number_question_is_backed_only_by_a_sentence_with_a_number_and_its_words():
     from qa.model import Hit
     from qa.search.confidence import number_sentence_share

@@ -26,15 +26,22 @@ cmrc2018_trial) and are reported on their check halves in bench/results/retrieva
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from qa.model import Hit
 from qa.search.question import ASKED_AFTER_IS, ASKED_SLOT, ASKS_FOR_NUMBER, FRAMING_WORDS
 from qa.text import sentences, words
 
-MIN_DENSE_COSINE = 0.30
+MIN_DENSE_COSINE = 0.30  # for the default embedder (USE); others: DENSE_THRESHOLDS
 MIN_LEXICAL_SHARE = 0.25
 CONFIDENT_DENSE_COSINE = 0.40  # 可信度 较高 above either of these
+# Each embedder's cosines have their own scale (an unrelated pair: USE 0.07, e5 0.83), so the two dense
+# thresholds above are carried over to another embedder by bench/calibrate_dense.py: the cosine that as many
+# unrelated question–paragraph pairs reach. A model missing from the file is read on USE's scale.
+DENSE_THRESHOLDS = Path(__file__).resolve().parent.parent / "data" / "dense_thresholds.json"
 CONFIDENT_LEXICAL_SHARE = 0.40
 # ...and the passages an answer cites hold at least this share of the question's words (by idf). Without it
 # nearly every answer showed 较高 (cctv_rural everyday 90%, of which half held the answer). On the tuning
@@ -136,8 +143,24 @@ def slot_mentioned(slot: str, hits: list[Hit]) -> bool:
     return False
 
 
-def is_relevant(query: str, hits: list[Hit], best_dense: float, share: float, number_share: float = 1.0) -> bool:
-    """``number_share``: see number_sentence_share; pass it for questions that ask for a number."""
+@lru_cache(maxsize=8)
+def dense_thresholds(model: str) -> tuple[float, float]:
+    """(relevant, confident) dense cosines for the embedder named ``model``."""
+    table = json.loads(DENSE_THRESHOLDS.read_text(encoding="utf-8"))
+    found = table.get(model)
+    return (found["relevant"], found["confident"]) if found else (MIN_DENSE_COSINE, CONFIDENT_DENSE_COSINE)
+
+
+def is_relevant(
+    query: str,
+    hits: list[Hit],
+    best_dense: float,
+    share: float,
+    number_share: float = 1.0,
+    min_dense: float = MIN_DENSE_COSINE,
+) -> bool:
+    """``number_share``: see number_sentence_share; pass it for questions that ask for a number.
+    ``min_dense``: the embedder's relevant cosine (dense_thresholds)."""
     if not hits or quoted_terms_missing(query, hits):
         return False
     if (slot := asked_slot(query)) and not slot_mentioned(slot, hits):
@@ -146,7 +169,7 @@ def is_relevant(query: str, hits: list[Hit], best_dense: float, share: float, nu
         return False
     if QUOTED.search(query):  # every term the user quoted is in the passages
         return True
-    return best_dense >= MIN_DENSE_COSINE or share >= MIN_LEXICAL_SHARE
+    return best_dense >= min_dense or share >= MIN_LEXICAL_SHARE
 
 
 def coverage(idf_of_words: dict[str, float], texts: list[str]) -> float:
@@ -156,5 +179,5 @@ def coverage(idf_of_words: dict[str, float], texts: list[str]) -> float:
     return sum(idf for word, idf in idf_of_words.items() if word in joined) / possible if possible > 0 else 0.0
 
 
-def is_confident(best_dense: float, share: float) -> bool:
-    return best_dense >= CONFIDENT_DENSE_COSINE or share >= CONFIDENT_LEXICAL_SHARE
+def is_confident(best_dense: float, share: float, confident_dense: float = CONFIDENT_DENSE_COSINE) -> bool:
+    return best_dense >= confident_dense or share >= CONFIDENT_LEXICAL_SHARE

@@ -16,6 +16,7 @@ from qa.model import Filters, Hit, Scope
 from qa.search.arrange import drop_near_duplicates, join_neighbours, overlaps, spread_over_articles
 from qa.search.confidence import (
     QUOTED,
+    dense_thresholds,
     is_confident,
     is_relevant,
     lexical_share,
@@ -162,8 +163,9 @@ class HybridRetriever:
         number_share = 1.0
         if ASKS_FOR_NUMBER.search(query):
             number_share = number_sentence_share(self.kb.idf(question_words(cleaned)), chunks)
-        relevant = is_relevant(query, chunks, best_dense, share, number_share)
-        return SearchResult(passages[:k], relevant, is_confident(best_dense, share), chunks)
+        relevant_cosine, confident_cosine = dense_thresholds(getattr(self.embedder, "name", ""))
+        relevant = is_relevant(query, chunks, best_dense, share, number_share, relevant_cosine)
+        return SearchResult(passages[:k], relevant, is_confident(best_dense, share, confident_cosine), chunks)
 
     def retrieve_variants(
         self, query: str, variants: list[str], k: int = 10, filters: Filters | None = None
