@@ -42,7 +42,19 @@ def office(settings):
 
 
 def _ask(web: WebHandlers, user: str, question: str, conversation=None):
-    *_, last = web.ask(question, [], conversation, "default", "", "", "", "", _as(user))
+    """The handler's last update, asked as the page asks: no filters, a new or given conversation."""
+    updates = web.ask(
+        message=question,
+        chat=[],
+        conversation_id=conversation,
+        kb_name="default",
+        province="",
+        place="",
+        doc="",
+        search="",
+        request=_as(user),
+    )
+    *_, last = updates
     return last
 
 
