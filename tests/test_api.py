@@ -99,6 +99,7 @@ def test_a_streamed_answer_arrives_in_order_with_citations_and_references(server
     assert "301支驻村工作队" in text and "[1]" in text and "\n\n参考资料：\n[1] （来源：思南县" in text
     extension = chunks[-1].model_extra["qa"]
     assert extension["mode"] == "extractive" and not extension["abstained"]
+    assert extension["short_answer"] == "301支"  # the words that answer, inside the quoted sentence
     for citation in extension["citations"]:  # every quote verbatim in its document, at its offsets
         article = seed_kb.conn.execute("SELECT text FROM articles WHERE id = ?", (citation["article_id"],)).fetchone()[
             0

@@ -116,6 +116,8 @@ def test_ask_offline_json_and_batch(seed_kb, tmp_path):
     lines = [json.loads(line) for line in qa("ask", "--batch", str(batch), index_dir=index_dir).stdout.splitlines()]
     assert len(lines) == 3
     assert "1:2" in lines[0]["text"]
+    # the words that answer: in the JSON, inside the quote they were marked in
+    assert "1:2" in lines[0]["short_answer"] and lines[0]["short_answer"] in lines[0]["citations"][0]["quote"]
     assert lines[1]["standalone_question"].startswith("思南县")
     assert lines[2]["abstained"] and lines[2]["related"]
     shown = qa("ask", "积分超市", "--stream", index_dir=index_dir).stdout

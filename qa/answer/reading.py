@@ -28,6 +28,7 @@ _BREAKS = set('，,。！？!?；;：:（）()“”"「」')
 _EDGE = set("的了是在和与及或而也都就被把将对从于为着过之其")
 _NUMERAL = re.compile(r"[\d一二三四五六七八九十百千万亿两〇零]")
 _TIME = re.compile(r"\d{3,4}年|[一二〇零三四五六七八九]{4}年|\d{1,2}月|\d{1,2}日|世纪|年代|朝|时期")
+_RATIO = re.compile(r"\d+(?:[:：]\d+)+")
 _CLAUSE = re.compile(r"[^，,；;。！？!?]+[，,；;。！？!?]?")
 _STRIP = "，,；;。！？!? "
 MAX_WORDS = 5
@@ -83,6 +84,11 @@ def candidates(sentence: str) -> list[tuple[int, int, int, int, str]]:
             if last.text in _EDGE:
                 continue
             found.append((first.start, last.end, i, j, "words"))
+    starts = {w.start: i for i, w in enumerate(words)}
+    ends = {w.end: i for i, w in enumerate(words)}
+    for match in _RATIO.finditer(sentence):  # "1:2" is one figure, though jieba cuts it at the colon
+        if match.start() in starts and match.end() in ends:
+            found.append((match.start(), match.end(), starts[match.start()], ends[match.end()], "words"))
     for match in re.finditer(r"《[^》]{1,30}》", sentence):
         found.append((match.start(), match.end(), -1, -1, "book"))
     clauses = [m.span() for m in _CLAUSE.finditer(sentence) if m.group().strip(_STRIP)]

@@ -127,8 +127,9 @@ def _unit_pattern(unit: str) -> re.Pattern[str]:
     scale, measure = (unit[0], unit[1:]) if unit[:1] in "万亿千百" and len(unit) > 1 else ("", unit)
     family = next((f for f in _FAMILIES if measure in f), measure)
     measures = "|".join(re.escape(m) for m in (["公顷", "公斤"] if measure in ("公顷", "公斤") else []) + list(family))
-    if measure == "%":
+    if measure == "%":  # a share is also stated as a ratio: "按1:2的比例"
         measures = "%|％|个百分点|成"
+        return re.compile(_NUMBER + r"(?:余|多)?(?:" + measures + r")|\d+[:：]\d+")
     return re.compile(_NUMBER + r"(?:余|多)?" + (re.escape(scale) if scale else "(?:万|亿)?") + f"(?:{measures})")
 
 
