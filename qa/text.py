@@ -72,6 +72,16 @@ BIGRAM_MARK = "·"  # marks a character-pair token, so that it never collides wi
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
+_NOT_A_THING = ("v", "vd", "vi", "vg", "a", "ad", "d", "r", "p", "c", "u")
+
+
+def names_a_thing(word: str) -> bool:
+    """Whether a word, tagged on its own, is not a plain verb, adjective or adverb: 宅基地, 无人机, 短视频 and
+    补偿 (a verbal noun) name something; 操作, 留住, 兑换 say how a question is asked."""
+    tagged = _tagger().lcut(word)
+    return not (len(tagged) == 1 and tagged[0].flag in _NOT_A_THING)
+
+
 def words(text: str) -> list[str]:
     """Precise-mode jieba words (no sub-words), lower-cased, punctuation dropped: what a question asks about."""
     return [t.lower() for t in _tokenizer().lcut(text) if t.strip() and not _NOT_A_WORD.match(t)]

@@ -708,3 +708,20 @@ def test_the_shipped_reader_weights_name_the_script_and_data_that_rebuild_them()
     model = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     assert (Path(__file__).parent.parent / model["rebuild"].split()[1]).is_file()
     assert "CC BY-SA" in model["trained_on"] and len(model["weights"]) > 100
+
+
+def test_words_of_the_question_that_no_report_uses_are_named(extractive):
+    """宅基地 occurs in no seed report: the refusal says so instead of answering from farming quotes; an answer
+    whose question names a thing no report mentions (奶粉) says so first and is never 较高."""
+    refused = extractive.ask("闲置宅基地有偿退出，补偿标准一般怎么定？")
+    assert (
+        refused.abstained
+        and refused.text.startswith("资料中未找到相关内容：资料中没有出现")
+        and "“宅基地”" in refused.text
+    )
+    answered = extractive.ask("积分超市的积分怎么兑换奶粉？")
+    assert not answered.abstained and answered.confidence == "low"
+    assert answered.notice.startswith("提示：资料中没有出现“奶粉”")
+    # a verb says how the question is asked (怎么操作), not what about: not named
+    plain = extractive.ask("村党组织书记县级备案管理具体是怎么操作的？")
+    assert "没有出现" not in plain.notice + plain.text and plain.citations

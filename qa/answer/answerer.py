@@ -8,11 +8,12 @@ answer says so and lists the closest passages as "可能相关". When the LLM fa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answer.assembly import abstain, build, confidence
+from qa.answer.assembly import ABSENT_NOTICE, abstain, build, confidence, quoted_words
 from qa.answer.citations import DEFAULT_TEMPLATE, NO_ANSWER, Passage, VerifiedPrefix, split_sentences
 from qa.answer.extractive import choose_quotes, compose, covering, fallback_header, passages_about_place
 from qa.answer.followup import Followups
@@ -28,10 +29,13 @@ from qa.search.hybrid import HybridRetriever, SearchResult
 from qa.search.query import normalise_query
 from qa.search.question import analyse, stated_answer
 from qa.settings import Settings
+from qa.text import names_a_thing
 
 # 较高 only where one quoted sentence (with its article's place, title and section) holds half the question's
 # words by idf: negatives shown 较高 cctv_rural 0.14 → 0.05, CMRC 0.13 → 0.00 (tune); bench/results/decisions.md
 STATED_COVERAGE = 0.5
+ABSENT_NAMED = 3
+CHINESE_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 
 
 @dataclass
@@ -93,12 +97,13 @@ class Answerer:
         followup = question if history else None
         result, place, failure = self.retrieve(standalone, filters, followup=followup, deadline=deadline)
         hits = result.hits
+        absent = self.absent_words(standalone)
         if not hits or not result.relevant:
             if place:  # the place asked about has nothing: say so, and show the closest passages elsewhere
                 elsewhere = self.retriever.retrieve(standalone, self.passages, filters)
                 answer = abstain(question, standalone, elsewhere.hits, self.mode, place)
             else:
-                answer = abstain(question, standalone, hits, self.mode)
+                answer = abstain(question, standalone, hits, self.mode, absent=absent)
             answer.notice = _notice(self.llm_problem)
             yield AnswerEvent("delta", answer.text)
             yield AnswerEvent("done", answer=answer)
@@ -108,7 +113,10 @@ class Answerer:
             failed = failure
         elif self.llm is not None:
             try:
-                yield from self._stream_llm(question, standalone, hits, result.confident, names_of(place), deadline)
+                for event in self._stream_llm(question, standalone, hits, result.confident, names_of(place), deadline):
+                    if event.answer is not None:
+                        _name_absent(event.answer, absent)
+                    yield event
                 return
             except LLMError as exc:
                 failed = exc
@@ -129,6 +137,7 @@ class Answerer:
         # read in the answer's order: one citation may quote several sentences of its passage
         said = [q.text(hits) for q in quotes]
         answer.short_answer = short_answer(standalone, said, [c.passage for c in answer.citations])
+        _name_absent(answer, absent)
         yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
 
@@ -195,6 +204,12 @@ class Answerer:
             return self.retriever.retrieve_variants(standalone, variants, k, scope), place, failure
         return self.retriever.retrieve(standalone, k, scope), place, failure
 
+    def absent_words(self, standalone: str) -> list[str]:
+        """The question's words naming a thing (two Chinese characters or more) that no report uses, at most
+        ABSENT_NAMED: such a word says what is asked about, where a verb (操作, 留住) mostly says how."""
+        asked = [w for w in question_words(normalise_query(standalone)) if CHINESE_WORD.match(w) and names_a_thing(w)]
+        return self.kb.missing(asked)[:ABSENT_NAMED]
+
     def _covered(self, answer: Answer) -> bool:
         """较高 needs the cited passages to hold enough of the question's words, and one quoted sentence, with
         its article's title and section, to state what is asked: the figure or time a single-fact question
@@ -232,6 +247,13 @@ class Answerer:
         if NO_ANSWER in text and not answer.citations:
             return abstain(question, standalone, hits, "llm")
         return answer
+
+
+def _name_absent(answer: Answer, absent: list[str]) -> None:
+    """An answer to a question using words no report uses says so first, and is never 较高."""
+    if absent and not answer.abstained:
+        answer.notice = " ".join(filter(None, [ABSENT_NOTICE.format(words=quoted_words(absent)), answer.notice]))
+        answer.confidence = "low"
 
 
 def _notice(failed: LLMError | None) -> str:

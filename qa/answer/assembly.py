@@ -18,6 +18,9 @@ ABSTAIN_TEXT = f"{NO_ANSWER}。知识库中没有直接回答这个问题的材�
 PLACE_ABSTAIN_TEXT = (
     f"{NO_ANSWER}：资料中没有{{place}}的相关内容。下面是其他地方最接近的段落，仅供参考（可能相关，注意出处地点）。"
 )
+# the question's own words no report uses, named: "资料中没有出现“宅基地”" says why better than scores can
+ABSENT_ABSTAIN_TEXT = f"{NO_ANSWER}：资料中没有出现{{words}}。下面是最接近的段落，仅供参考（可能相关）。"
+ABSENT_NOTICE = "提示：资料中没有出现{words}，以下摘录未必直接回答问题，请对照原文。"
 RELATED = 3  # closest passages shown when abstaining
 
 
@@ -55,8 +58,21 @@ def build(
     )
 
 
-def abstain(question: str, standalone: str, hits: list[Hit], mode: str, place: str | None = None) -> Answer:
-    text = PLACE_ABSTAIN_TEXT.format(place=place) if place else ABSTAIN_TEXT
+def quoted_words(words: list[str]) -> str:
+    return "".join(f"“{w}”" for w in words)
+
+
+def abstain(
+    question: str, standalone: str, hits: list[Hit], mode: str, place: str | None = None, absent: list[str] = ()
+) -> Answer:
+    """The answer saying the reports do not answer: naming the place asked about, or the question's words that
+    no report uses, when there are such."""
+    if place:
+        text = PLACE_ABSTAIN_TEXT.format(place=place)
+    elif absent:
+        text = ABSENT_ABSTAIN_TEXT.format(words=quoted_words(absent))
+    else:
+        text = ABSTAIN_TEXT
     return Answer(
         question=question,
         standalone_question=standalone,

@@ -97,6 +97,11 @@ class KnowledgeBase:
     def documents(self) -> list[dict]:
         return catalog.documents(self.conn)
 
+    def missing(self, words: list[str]) -> list[str]:
+        """The words no passage or title holds (neither as an indexed word nor verbatim)."""
+        indexed = catalog.term_statistics(self.conn, {w.lower() for w in words})
+        return [w for w in words if w.lower() not in indexed and not self.mentions(w)]
+
     def mentions(self, phrase: str) -> bool:
         """Whether any passage or article title holds the phrase verbatim."""
         return catalog.mentions(self.conn, phrase)
