@@ -712,7 +712,7 @@ def test_the_shipped_reader_weights_name_the_script_and_data_that_rebuild_them()
 
 def test_words_of_the_question_that_no_report_uses_are_named(extractive):
     """宅基地 occurs in no seed report: the refusal says so instead of answering from farming quotes; an answer
-    whose question names a thing no report mentions (奶粉) says so first and is never 较高."""
+    (not 较高) whose question names a thing no report mentions (奶粉) says so first."""
     refused = extractive.ask("闲置宅基地有偿退出，补偿标准一般怎么定？")
     assert (
         refused.abstained

@@ -250,10 +250,11 @@ class Answerer:
 
 
 def _name_absent(answer: Answer, absent: list[str]) -> None:
-    """An answer to a question using words no report uses says so first, and is never 较高."""
-    if absent and not answer.abstained:
+    """An answer that is not 较高, to a question naming things no report mentions, says so first. A 较高
+    answer keeps its badge: its quote states what is asked (on the development sets the notice took 较高
+    from answers that held the gold as often as the others)."""
+    if absent and not answer.abstained and answer.confidence != "high":
         answer.notice = " ".join(filter(None, [ABSENT_NOTICE.format(words=quoted_words(absent)), answer.notice]))
-        answer.confidence = "low"
 
 
 def _notice(failed: LLMError | None) -> str:
