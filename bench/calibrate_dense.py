@@ -8,7 +8,8 @@ over to another embedder by quantile: the project's own questions (tests/data/*q
 paired with 300 paragraphs of ../shared/devdata/cctv_full picked by the seed (news on every topic: nearly all
 pairs unrelated), and a threshold maps to the cosine that the same share of those pairs reaches with the other
 embedder. With --write the pair is stored in qa/data/dense_thresholds.json under the model's name, where the
-retriever looks it up.
+retriever looks it up, with a few such matched cosines ("scale") that put the Dify API's scores on the
+default embedder's scale, so that one score_threshold means the same with either model.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PARAGRAPHS = 300
+SCALE_SHARES = (0.5, 0.9, 0.99, 0.999, 0.9999)
 
 
 def background(seed: int) -> tuple[list[str], list[str]]:
@@ -70,6 +72,13 @@ def main() -> None:
             f"{name}: {DEFAULT_MODEL} {threshold:.2f} (reached by {1 - share_below:.2%} of {len(reference)} unrelated "
             f"pairs) → {args.model} {mapped[name]:.3f}"
         )
+    # the scale map read by the Dify API's scores: the cosines both embedders reach at the same shares of pairs,
+    # anchored at -1 and 1 so that a relevant pair above the unrelated ones maps between the top share and 1
+    points = [(-1.0, -1.0)]
+    for share in SCALE_SHARES:
+        at = min(int(share * len(reference)), len(reference) - 1)
+        points.append((round(float(other[at]), 4), round(float(reference[at]), 4)))
+    mapped["scale"] = [*points, (1.0, 1.0)]
     print(
         f"median unrelated cosine: {DEFAULT_MODEL} {reference[len(reference) // 2]:.3f}, {args.model} {other[len(other) // 2]:.3f}"
     )

@@ -338,6 +338,12 @@ def test_each_embedder_is_judged_on_its_own_scale_of_cosines():
     assert is_relevant("积分超市怎么运营？", hits, 0.5, 0.0, min_dense=use[0])
     assert not is_relevant("积分超市怎么运营？", hits, 0.5, 0.0, min_dense=e5[0])
     assert is_confident(0.5, 0.0, use[1]) and not is_confident(0.5, 0.0, e5[1])
+    # the Dify API's scores, put on the default's scale: one score_threshold means the same with either model
+    from qa.search.confidence import on_default_scale
+
+    assert on_default_scale("use-multilingual-v3", 0.5) == 0.5 and on_default_scale("hash-test", 0.37) == 0.37
+    assert abs(on_default_scale("e5-small", e5[0]) - use[0]) < 0.02  # e5's relevant cosine is USE's
+    assert on_default_scale("e5-small", 0.83) < 0.1 < 0.5 < on_default_scale("e5-small", 0.93) < 1.0
 
 
 def test_a_number_question_is_backed_only_by_a_sentence_with_a_number_and_its_words():

@@ -151,6 +151,23 @@ def dense_thresholds(model: str) -> tuple[float, float]:
     return (found["relevant"], found["confident"]) if found else (MIN_DENSE_COSINE, CONFIDENT_DENSE_COSINE)
 
 
+def on_default_scale(model: str, cosine: float) -> float:
+    """A cosine of the embedder named ``model`` as the default embedder would score a pair that as many
+    unrelated pairs reach (bench/calibrate_dense.py); unchanged for the default and uncalibrated models."""
+    points = _scale(model)
+    if not points:
+        return cosine
+    import numpy as np
+
+    return float(np.interp(cosine, [p[0] for p in points], [p[1] for p in points]))
+
+
+@lru_cache(maxsize=8)
+def _scale(model: str) -> tuple[tuple[float, float], ...]:
+    found = json.loads(DENSE_THRESHOLDS.read_text(encoding="utf-8")).get(model) or {}
+    return tuple(tuple(p) for p in found.get("scale", ()))
+
+
 def is_relevant(
     query: str,
     hits: list[Hit],

@@ -163,7 +163,8 @@ class Api:
             answerer = await run_in_threadpool(self.ws.answerer, kb)
             # more than top_k: the metadata filter and the threshold come after retrieval
             result = await run_in_threadpool(answerer.retriever.retrieve, query, min(100, top_k * 4))
-            records = [shapes.record(h) for h in result.hits]
+            model = getattr(answerer.retriever.embedder, "name", "")
+            records = [shapes.record(h, model) for h in result.hits]
             condition = body.get("metadata_condition")
             kept = [r for r in records if r["score"] >= threshold and matches(r["metadata"], condition)]
             return {"records": kept[:top_k]}
