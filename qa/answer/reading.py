@@ -33,6 +33,9 @@ _CLAUSE = re.compile(r"[^，,；;。！？!?]+[，,；;。！？!?]?")
 _STRIP = "，,；;。！？!? "
 MAX_WORDS = 5
 MAX_CHARS = 24
+# the answer quotes its best sentence first: a candidate loses this much for each quote before its own. Chosen
+# on the tuning halves (0.5, 1, 2 tried): CMRC 0.529 → 0.533, cctv_rural facts 0.292 → 0.308, seeds 0.316 → 0.368
+LATER_QUOTE = 1.0
 SENTENCES = 3  # the sentences sharing most character pairs with the question
 
 
@@ -221,7 +224,7 @@ def short_answer(question: str, quotes: list[str], passages: list[str] = ()) -> 
     """The words that answer ``question`` in the quotes (or, when no quoted sentence repeats it, in the
     passages they come from); "" when no sentence repeats the question."""
     asked = analyse(question)
-    span = best_span(asked, quotes) or best_span(asked, list(passages))
+    span = best_span(asked, quotes, LATER_QUOTE) or best_span(asked, list(passages))
     if span is None:
         return ""
     stated = [(a, b) for a, b in stated_spans(asked, span.sentence) if a < span.end and span.start < b]
@@ -236,10 +239,15 @@ def _near_question(asked: Question, sentence: str, start: int) -> int:
     return len(char_pairs(sentence[max(0, start - 8) : start]) & char_pairs(asked.text))
 
 
-def best_span(asked: Question, texts: list[str]) -> Span | None:
-    """The best-scoring candidate in ``texts``, None when no sentence shares the question's words."""
+def best_span(asked: Question, texts: list[str], later_text: float = 0.0) -> Span | None:
+    """The best-scoring candidate in ``texts``, None when no sentence shares the question's words.
+    ``later_text``: taken off the score of a candidate for each text before its own (quotes come best first)."""
     weights = _weights()
     reading = asked_of(asked)
+    order: dict[str, int] = {}
+    for n, text in enumerate(texts):
+        for sentence in _SENTENCE.findall(text):
+            order.setdefault(sentence, n)
     best: Span | None = None
     for sentence, share, rank in candidate_sentences(asked.text, texts):
         if share <= 0:
@@ -248,6 +256,7 @@ def best_span(asked: Question, texts: list[str]) -> Span | None:
         for candidate in candidates(sentence):
             described = features(reading, sentence, share, rank, candidate, stated)
             score = sum(weights.get(name, 0.0) * value for name, value in described.items())
+            score -= later_text * order.get(sentence, 0)
             if best is None or score > best.score:
                 best = Span(sentence, candidate[0], candidate[1], score)
     return best if best and best.text else None
