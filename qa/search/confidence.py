@@ -68,7 +68,7 @@ MIN_SLOT_PIECES = 0.5
 _SLOT_NOT_NAMED = re.compile(r"(?:全称|简称|别名|别称|原名|英文名|时间|日期|年代|情节|主张)$")
 SLOT_DEPTH = 5  # passages searched for the slot
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-_CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
+CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")  # a word of two Chinese characters or more
 
 
 def question_words(cleaned_query: str) -> list[str]:
@@ -127,7 +127,7 @@ def asked_slot(query: str) -> str | None:
         slot = _SLOT_FILLER.sub("", match.group(1)).rsplit("的", 1)[-1]
     elif match := ASKED_AFTER_IS.search(query):
         before = [w for w in words(query[: match.start()]) if not _SLOT_FILLER.fullmatch(w)]
-        slot = before[-1] if before and _CJK_WORD.match(before[-1]) else ""
+        slot = before[-1] if before and CJK_WORD.match(before[-1]) else ""
     else:
         return None
     return slot if len(slot) >= 2 and not _SLOT_NOT_NAMED.search(slot) else None
@@ -144,28 +144,26 @@ def slot_mentioned(slot: str, hits: list[Hit]) -> bool:
 
 
 @lru_cache(maxsize=8)
+def _calibration(model: str) -> dict:
+    """What bench/calibrate_dense.py recorded for the embedder named ``model`` ({} when nothing)."""
+    return json.loads(DENSE_THRESHOLDS.read_text(encoding="utf-8")).get(model) or {}
+
+
 def dense_thresholds(model: str) -> tuple[float, float]:
     """(relevant, confident) dense cosines for the embedder named ``model``."""
-    table = json.loads(DENSE_THRESHOLDS.read_text(encoding="utf-8"))
-    found = table.get(model)
+    found = _calibration(model)
     return (found["relevant"], found["confident"]) if found else (MIN_DENSE_COSINE, CONFIDENT_DENSE_COSINE)
 
 
 def on_default_scale(model: str, cosine: float) -> float:
     """A cosine of the embedder named ``model`` as the default embedder would score a pair that as many
     unrelated pairs reach (bench/calibrate_dense.py); unchanged for the default and uncalibrated models."""
-    points = _scale(model)
+    points = _calibration(model).get("scale")
     if not points:
         return cosine
     import numpy as np
 
     return float(np.interp(cosine, [p[0] for p in points], [p[1] for p in points]))
-
-
-@lru_cache(maxsize=8)
-def _scale(model: str) -> tuple[tuple[float, float], ...]:
-    found = json.loads(DENSE_THRESHOLDS.read_text(encoding="utf-8")).get(model) or {}
-    return tuple(tuple(p) for p in found.get("scale", ()))
 
 
 def is_relevant(

@@ -96,6 +96,8 @@ class HybridRetriever:
                 f"请把 config.yaml 的 embedding.model 改为 “{kb.embedder_name}”，或运行 qa ingest --rebuild"
             )
         self.kb = kb
+        # the gate's dense thresholds on this embedder's scale of cosines
+        self.relevant_cosine, self.confident_cosine = dense_thresholds(embedder.name)
         self.embedder = embedder
         self.candidates = candidates
         self.reranker = reranker
@@ -163,9 +165,8 @@ class HybridRetriever:
         number_share = 1.0
         if ASKS_FOR_NUMBER.search(query):
             number_share = number_sentence_share(self.kb.idf(question_words(cleaned)), chunks)
-        relevant_cosine, confident_cosine = dense_thresholds(getattr(self.embedder, "name", ""))
-        relevant = is_relevant(query, chunks, best_dense, share, number_share, relevant_cosine)
-        return SearchResult(passages[:k], relevant, is_confident(best_dense, share, confident_cosine), chunks)
+        relevant = is_relevant(query, chunks, best_dense, share, number_share, self.relevant_cosine)
+        return SearchResult(passages[:k], relevant, is_confident(best_dense, share, self.confident_cosine), chunks)
 
     def retrieve_variants(
         self, query: str, variants: list[str], k: int = 10, filters: Filters | None = None
