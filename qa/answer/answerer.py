@@ -8,7 +8,6 @@ answer says so and lists the closest passages as "可能相关". When the LLM fa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from qa.embeddings import Embedder
 from qa.errors import LLMError
 from qa.index.knowledge_base import KnowledgeBase
 from qa.model import Answer, Filters, Hit
-from qa.search.confidence import CONFIDENT_COVERAGE, coverage, question_words
+from qa.search.confidence import CJK_WORD, CONFIDENT_COVERAGE, coverage, question_words
 from qa.search.hybrid import HybridRetriever, SearchResult
 from qa.search.query import normalise_query
 from qa.search.question import analyse, stated_answer
@@ -35,7 +34,6 @@ from qa.text import names_a_thing
 # words by idf: negatives shown 较高 cctv_rural 0.14 → 0.05, CMRC 0.13 → 0.00 (tune); bench/results/decisions.md
 STATED_COVERAGE = 0.5
 ABSENT_NAMED = 3
-CHINESE_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 
 
 @dataclass
@@ -97,13 +95,12 @@ class Answerer:
         followup = question if history else None
         result, place, failure = self.retrieve(standalone, filters, followup=followup, deadline=deadline)
         hits = result.hits
-        absent = self.absent_words(standalone)
         if not hits or not result.relevant:
             if place:  # the place asked about has nothing: say so, and show the closest passages elsewhere
                 elsewhere = self.retriever.retrieve(standalone, self.passages, filters)
                 answer = abstain(question, standalone, elsewhere.hits, self.mode, place)
             else:
-                answer = abstain(question, standalone, hits, self.mode, absent=absent)
+                answer = abstain(question, standalone, hits, self.mode, absent=self.absent_words(standalone))
             answer.notice = _notice(self.llm_problem)
             yield AnswerEvent("delta", answer.text)
             yield AnswerEvent("done", answer=answer)
@@ -115,7 +112,7 @@ class Answerer:
             try:
                 for event in self._stream_llm(question, standalone, hits, result.confident, names_of(place), deadline):
                     if event.answer is not None:
-                        _name_absent(event.answer, absent)
+                        self._name_absent(event.answer)
                     yield event
                 return
             except LLMError as exc:
@@ -137,7 +134,7 @@ class Answerer:
         # read in the answer's order: one citation may quote several sentences of its passage
         said = [q.text(hits) for q in quotes]
         answer.short_answer = short_answer(standalone, said, [c.passage for c in answer.citations])
-        _name_absent(answer, absent)
+        self._name_absent(answer)
         yield AnswerEvent("delta", answer.text)
         yield AnswerEvent("done", answer=answer)
 
@@ -207,8 +204,17 @@ class Answerer:
     def absent_words(self, standalone: str) -> list[str]:
         """The question's words naming a thing (two Chinese characters or more) that no report uses, at most
         ABSENT_NAMED: such a word says what is asked about, where a verb (操作, 留住) mostly says how."""
-        asked = [w for w in question_words(normalise_query(standalone)) if CHINESE_WORD.match(w) and names_a_thing(w)]
+        asked = [w for w in question_words(normalise_query(standalone)) if CJK_WORD.match(w) and names_a_thing(w)]
         return self.kb.missing(asked)[:ABSENT_NAMED]
+
+    def _name_absent(self, answer: Answer) -> None:
+        """An answer that is not 较高, to a question naming things no report mentions, says so first. A 较高
+        answer keeps its badge: its quote states what is asked (on the development sets the notice took 较高
+        from answers that held the gold as often as the others)."""
+        if answer.abstained or answer.confidence == "high":
+            return
+        if absent := self.absent_words(answer.standalone_question):
+            answer.notice = " ".join(filter(None, [ABSENT_NOTICE.format(words=quoted_words(absent)), answer.notice]))
 
     def _covered(self, answer: Answer) -> bool:
         """较高 needs the cited passages to hold enough of the question's words, and one quoted sentence, with
@@ -247,14 +253,6 @@ class Answerer:
         if NO_ANSWER in text and not answer.citations:
             return abstain(question, standalone, hits, "llm")
         return answer
-
-
-def _name_absent(answer: Answer, absent: list[str]) -> None:
-    """An answer that is not 较高, to a question naming things no report mentions, says so first. A 较高
-    answer keeps its badge: its quote states what is asked (on the development sets the notice took 较高
-    from answers that held the gold as often as the others)."""
-    if absent and not answer.abstained and answer.confidence != "high":
-        answer.notice = " ".join(filter(None, [ABSENT_NOTICE.format(words=quoted_words(absent)), answer.notice]))
 
 
 def _notice(failed: LLMError | None) -> str:
