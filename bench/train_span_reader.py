@@ -85,7 +85,7 @@ def examples(item: dict, rng: random.Random, sample: bool):
     asked = analyse(item["question"])
     reading = asked_of(asked)
     rows = []
-    for sentence, share, rank in candidate_sentences(item["question"], [item["context"]]):
+    for sentence, share, rank, _ in candidate_sentences(item["question"], [item["context"]]):
         stated = stated_answer(asked, sentence) if asked.asks_single_fact else ""
         for span in candidates(sentence):
             text = sentence[span[0] : span[1]].strip("，,；;。！？!? ")

@@ -72,14 +72,19 @@ BIGRAM_MARK = "·"  # marks a character-pair token, so that it never collides wi
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
+def tagged(text: str) -> list[tuple[str, str]]:
+    """jieba's words of a text with their parts of speech (思南县 ns, 完成 v), in order."""
+    return [(p.word, p.flag) for p in _tagger().cut(text)]
+
+
 _NOT_A_THING = ("v", "vd", "vi", "vg", "a", "ad", "d", "r", "p", "c", "u")
 
 
 def names_a_thing(word: str) -> bool:
     """Whether a word, tagged on its own, is not a plain verb, adjective or adverb: 宅基地, 无人机, 短视频 and
     补偿 (a verbal noun) name something; 操作, 留住, 兑换 say how a question is asked."""
-    tagged = _tagger().lcut(word)
-    return not (len(tagged) == 1 and tagged[0].flag in _NOT_A_THING)
+    alone = tagged(word)
+    return not (len(alone) == 1 and alone[0][1] in _NOT_A_THING)
 
 
 def words(text: str) -> list[str]:

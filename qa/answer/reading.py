@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.search.question import QUESTION_WORD, Question, analyse, stated_answer, stated_spans
-from qa.text import char_pairs
+from qa.text import char_pairs, tagged
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "data" / "span_reader.json"
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
@@ -49,25 +49,24 @@ class Word:
 
 @lru_cache(maxsize=4096)
 def _words(sentence: str) -> tuple[Word, ...]:
-    from qa.text import _tagger
-
     words, at = [], 0
-    for pair in _tagger().cut(sentence):
-        words.append(Word(pair.word, pair.flag, at, at + len(pair.word)))
-        at += len(pair.word)
+    for word, flag in tagged(sentence):
+        words.append(Word(word, flag, at, at + len(word)))
+        at += len(word)
     return tuple(words)
 
 
-def candidate_sentences(question: str, texts: list[str]) -> list[tuple[str, float, int]]:
-    """(sentence, share of the question's character pairs it holds, rank) for the best few sentences."""
+def candidate_sentences(question: str, texts: list[str]) -> list[tuple[str, float, int, int]]:
+    """(sentence, share of the question's character pairs it holds, rank, the first of ``texts`` holding it)
+    for the best few sentences."""
     asked = char_pairs(question)
-    seen: dict[str, float] = {}
-    for text in texts:
+    seen: dict[str, tuple[int, int]] = {}
+    for n, text in enumerate(texts):
         for sentence in _SENTENCE.findall(text):
-            seen[sentence] = len(char_pairs(sentence) & asked)
-    ranked = sorted(seen.items(), key=lambda item: -item[1])[:SENTENCES]
+            seen.setdefault(sentence, (len(char_pairs(sentence) & asked), n))
+    ranked = sorted(seen.items(), key=lambda item: -item[1][0])[:SENTENCES]
     total = max(len(asked), 1)
-    return [(sentence, min(score / total, 1.0), rank) for rank, (sentence, score) in enumerate(ranked)]
+    return [(sentence, min(shared / total, 1.0), rank, n) for rank, (sentence, (shared, n)) in enumerate(ranked)]
 
 
 def candidates(sentence: str) -> list[tuple[int, int, int, int, str]]:
@@ -244,19 +243,15 @@ def best_span(asked: Question, texts: list[str], later_text: float = 0.0) -> Spa
     ``later_text``: taken off the score of a candidate for each text before its own (quotes come best first)."""
     weights = _weights()
     reading = asked_of(asked)
-    order: dict[str, int] = {}
-    for n, text in enumerate(texts):
-        for sentence in _SENTENCE.findall(text):
-            order.setdefault(sentence, n)
     best: Span | None = None
-    for sentence, share, rank in candidate_sentences(asked.text, texts):
+    for sentence, share, rank, text_no in candidate_sentences(asked.text, texts):
         if share <= 0:
             continue
         stated = stated_answer(asked, sentence) if asked.asks_single_fact else ""
         for candidate in candidates(sentence):
             described = features(reading, sentence, share, rank, candidate, stated)
             score = sum(weights.get(name, 0.0) * value for name, value in described.items())
-            score -= later_text * order.get(sentence, 0)
+            score -= later_text * text_no
             if best is None or score > best.score:
                 best = Span(sentence, candidate[0], candidate[1], score)
     return best if best and best.text else None
