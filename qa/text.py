@@ -87,6 +87,17 @@ def names_a_thing(word: str) -> bool:
     return not (len(alone) == 1 and alone[0][1] in _NOT_A_THING)
 
 
+def in_dictionary(word: str) -> bool:
+    """Whether jieba knows the word, or it is made of words of two characters or more that it knows (村民小组长
+    = 村民 + 小组长); not a run of characters its HMM glued together where the text was new to it (户想 in
+    "脱贫户想…", 乡管 in "归哪个乡管", 刘七是)."""
+    known = _tokenizer().FREQ
+    if known.get(word, 0) > 0:
+        return True
+    parts = _tokenizer().lcut(word, HMM=False)
+    return len(parts) > 1 and all(len(part) > 1 and known.get(part, 0) > 0 for part in parts)
+
+
 def words(text: str) -> list[str]:
     """Precise-mode jieba words (no sub-words), lower-cased, punctuation dropped: what a question asks about."""
     return [t.lower() for t in _tokenizer().lcut(text) if t.strip() and not _NOT_A_WORD.match(t)]

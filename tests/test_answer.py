@@ -725,3 +725,20 @@ def test_words_of_the_question_that_no_report_uses_are_named(extractive):
     # a verb says how the question is asked (怎么操作), not what about: not named
     plain = extractive.ask("村党组织书记县级备案管理具体是怎么操作的？")
     assert "没有出现" not in plain.notice + plain.text and plain.citations
+
+
+def test_only_words_naming_a_thing_are_said_to_be_absent(extractive):
+    """Pieces jieba glued where the text was new to it (户想 of 脱贫户想) and the question's own asking (由谁来)
+    are not words of the reports' subject: "资料中没有出现“户想”" would be true and useless. A compound of
+    dictionary words (村民小组长) and a word of the dictionary (奶粉) are named."""
+    from qa.text import in_dictionary
+
+    assert in_dictionary("村民小组长") and in_dictionary("奶粉")
+    assert not in_dictionary("户想") and not in_dictionary("刘七是")
+    named = extractive.absent_words("脱贫户想买奶粉，由谁来出钱？")
+    assert "奶粉" in named and "户想" not in named and "由谁来" not in named
+
+
+def test_a_word_the_reports_write_inside_quotation_marks_is_not_said_to_be_absent(seed_kb):
+    """Seed 000 writes 挂牌督战“三色预警”机制: asked as 三色预警机制 (or 村两委 for 村“两委”), it is there."""
+    assert seed_kb.mentions("督战三色预警") and seed_kb.missing(["三色预警机制", "宅基地"]) == ["宅基地"]
