@@ -20,6 +20,7 @@ ALLOWED = {
     "Bearer", "Token", "token", "sentence", "transformers", "qa", "Enter", "Excel", "HTML", "text", "meta", "file",
     "title", "author", "place", "date", "province", "city", "county", "uploads", "MB", "GB", "KB", "hit",
     "question", "gold", "doc", "contains", "kind", "history", "all", "tune", "check",  # field names, values typed
+    "Python", "JavaScript", "CLI", "cURL", "MCP",  # the API page's ways of calling it
 }  # fmt: skip
 CODE = [
     r"--[\w-]+",  # options

@@ -534,6 +534,15 @@ def test_an_english_browser_sees_chinese_on_the_login_and_on_every_page(browser,
         _assert_no_english(seen)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "english_browser_kb.png"), full_page=True)
+        # the API page: Gradio's own phrases and the endpoints' descriptions in Chinese (names and types are code)
+        page.get_by_text("通过 API 使用").first.click()
+        page.wait_for_selector("text=接口名：")
+        page.add_style_tag(content="span.code {display: none !important}")
+        api_page = page.inner_text("body")
+        assert "必填" in api_page and "的输入值" in api_page and "知识库中的文档：编号" in api_page, api_page[:2000]
+        _assert_no_english([api_page])
+        page.goto(url)  # the page again, without the API panel over it
+        page.wait_for_selector("#qa-logout")
         page.click("#qa-logout")  # signing out returns to the login form
         page.wait_for_selector("input[type=password]")
         page.goto(url)

@@ -11,11 +11,60 @@ LOCALE_SCRIPT = (
     b"Object.defineProperty(Navigator.prototype,'languages',{get:function(){return ['zh-CN','zh'];},configurable:true});"
     b"}catch(e){}document.documentElement.lang='zh-CN';})();</script>"
 )
+# Gradio's API page ("通过 API 使用") and an event's status ("processing | 0.3s") are English whatever the
+# language: their fixed phrases are put in Chinese as they are drawn, and drawn again (a whole text of the page
+# matched; code is left alone)
+API_PAGE_SCRIPT = r"""<script>(function(){
+const words = [
+  [/^documentation$/, '接口说明'], [/^API Recorder$/, '接口录制'], [/^API endpoints?$/, '个接口'],
+  [/^Choose one of the following ways to interact with the API\.$/, '选择调用接口的方式：'],
+  [/^Copy Page$/, '复制本页'], [/^Copy menu$/, '复制'], [/^Stop Recording$/, '停止录制'],
+  [/^1\. Install the$/, '1. 安装'], [/^client \($/, '客户端（'], [/^docs$/, '说明'],
+  [/^\) if you don't already have it installed\.$/, '），已安装的可跳过。'],
+  [/^2\. Find the API endpoint below.*$/, '2. 在下面找到所需的接口，复制示例代码，把其中的示例值换成自己的输入。'],
+  [/^Or use the$/, '也可以用'], [/^to automatically generate your API requests\.$/, '自动生成接口请求。'],
+  [/^API name:$/, '接口名：'], [/^Accepts (\d+) parameters?$/, '参数 $1 个'], [/^Takes no input parameters$/, '没有参数'],
+  [/^Required$/, '必填'], [/^Default:$/, '默认值：'], [/^Returns$/, '返回'],
+  [/^Returns tuple of (\d+) elements?$/, '返回 $1 项'], [/^Returns (\d+) elements?$/, '返回 $1 项'],
+  [/^tuple of (\d+) elements?$/, '$1 项'], [/^(\d+) elements?$/, '$1 项'],
+  [/^The input value that is provided in the "(.*)" (\w+) component\..*$/, '页面上“$1”（$2）的输入值。'],
+  [/^The output value that appears in the "(.*)" (\w+) component\..*$/, '页面上“$1”（$2）显示的输出值。'],
+  [/^No API Routes found for$/, '没有找到接口：'], [/^common\.complete$/, '完成'],
+  [/^processing(.*)$/, '处理中$1'], [/^queue:(.*)$/, '排队：$1'],  // the status of a running event
+];
+const components = {Textbox: '文本框', Dropdown: '下拉框', Chatbot: '对话框', File: '文件', Html: '网页内容', Json: 'JSON',
+  Dataframe: '表格', Radio: '单选', Checkboxgroup: '多选', Number: '数字', Browserstate: '浏览器存储', Api: '接口'};
+function chinese(node) {
+  const parent = node.parentElement;
+  if (!parent || parent.closest('code, pre, textarea, script, style')) return;
+  const text = node.textContent.replace(/\s+/g, ' ').trim();
+  const before = node.previousSibling && node.previousSibling.textContent;
+  if (text === 's' && before && before.trim().endsWith('个')) { node.textContent = ''; return; }  // "parameter" + "s"
+  if (!/[A-Za-z]{3}/.test(text)) return;
+  for (const [english, zh] of words) {
+    if (!english.test(text)) continue;
+    const said = text.replace(english, zh).replace(/（(\w+)）/, (all, name) => '（' + (components[name] || name) + '）')
+      .replace(/“(?:parameter|value)_\d+”/, '一个无标题');  // a component shown without a label
+    node.textContent = ' ' + said + ' ';
+    return;
+  }
+}
+function walk(root) {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) chinese(node);
+}
+new MutationObserver((changes) => changes.forEach((change) => {
+  if (change.type === 'characterData') chinese(change.target);
+  else change.addedNodes.forEach((node) => node.nodeType === 3 ? chinese(node) : node.nodeType === 1 && walk(node));
+})).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+})();</script>""".encode()
 PAGE_PATHS = ("/", "/login")
 
 
 class ChinesePage:
-    """ASGI middleware: the HTML of the page gets ``LOCALE_SCRIPT`` as the first thing in its <head>."""
+    """ASGI middleware: the HTML of the page gets ``LOCALE_SCRIPT`` and ``API_PAGE_SCRIPT`` as the first things
+    in its <head>."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -37,7 +86,9 @@ class ChinesePage:
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             page = bytes(body)
             if any(k.lower() == b"content-type" and b"text/html" in v for k, v in headers):
-                page = page.replace(b"<head>", b"<head>" + LOCALE_SCRIPT, 1).replace(b'lang="en"', b'lang="zh-CN"', 1)
+                page = page.replace(b"<head>", b"<head>" + LOCALE_SCRIPT + API_PAGE_SCRIPT, 1).replace(
+                    b'lang="en"', b'lang="zh-CN"', 1
+                )
             headers.append((b"content-length", str(len(page)).encode()))
             await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": page})

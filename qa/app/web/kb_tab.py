@@ -55,8 +55,22 @@ def kb_tab(k: KnowledgeBaseHandlers, kb_select) -> dict:
 
     writes = [
         create.click(k.create_kb, new_kb, kb_select, **PRIVATE),
-        upload_go.click(k.upload, [kb_select, uploads], [result, uploads], api_name="ingest", **WRITE),
-        yes.click(k.delete, [kb_select, doc_pick], confirm, api_name="delete_document", **WRITE),
+        upload_go.click(
+            k.upload,
+            [kb_select, uploads],
+            [result, uploads],
+            api_name="ingest",
+            api_description="上传材料并导入知识库，返回每个文件的导入结果。",
+            **WRITE,
+        ),
+        yes.click(
+            k.delete,
+            [kb_select, doc_pick],
+            confirm,
+            api_name="delete_document",
+            api_description="从知识库删除一个文档（编号取自 /documents）。",
+            **WRITE,
+        ),
         meta_go.click(k.save_meta, [kb_select, doc_pick, *meta], result, **PRIVATE, **WRITE),
         rebuild_go.click(k.rebuild, kb_select, result, **PRIVATE, **WRITE),
     ]
@@ -128,4 +142,11 @@ def _hit_test_section(k: KnowledgeBaseHandlers, kb_select) -> None:
         column_widths=["7%", "20%", "15%", "10%", "48%"],
         elem_id="qa-probe-result",
     )
-    probe_go.click(k.search, [kb_select, probe, probe_k], probe_result, api_name="search", **SEARCH)
+    probe_go.click(
+        k.search,
+        [kb_select, probe, probe_k],
+        probe_result,
+        api_name="search",
+        api_description="命中测试：按检索内容返回最相关的段落及其得分。",
+        **SEARCH,
+    )

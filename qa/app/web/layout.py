@@ -82,7 +82,11 @@ def build_app(settings: Settings, kb: str | None = None, handlers: WebHandlers |
         # every write is followed by a refresh of every list, so nothing on the page goes stale
         for event in kb_tab["writes"]:
             event.then(k.lists, kb_select, lists, **PRIVATE)
-        gr.api(k.documents, api_name="documents")
+        gr.api(
+            k.documents,
+            api_name="documents",
+            api_description="知识库中的文档：编号、文件名、标题、地点、日期、段落数。",
+        )
     demo.queue(max_size=settings.ui.queue_size, default_concurrency_limit=2)
     return demo
 
@@ -140,7 +144,9 @@ def _chat_tab(h: WebHandlers, kb_select, conversation) -> dict:
     shown = [chatbot, cards, badge]
     inputs = [question, chatbot, conversation, kb_select, province, place, doc, search]
     outputs = [question, chatbot, cards, badge, conversation, listing]
-    send.click(h.ask, inputs, outputs, api_name="ask", **CHAT)
+    send.click(
+        h.ask, inputs, outputs, api_name="ask", api_description="提问：回答逐句标注 [n]，并给出引用来源。", **CHAT
+    )
     # an example question is asked at once, not only put in the box
     examples.load_input_event.then(h.ask, inputs, outputs, **PRIVATE, **CHAT)
     question.submit(h.ask, inputs, outputs, **PRIVATE, **CHAT)
@@ -177,7 +183,12 @@ def _similar_tab(h: WebHandlers, kb_select):
     payload = gr.JSON(visible=False)
     files = gr.File(label="导出（.docx / .md）", file_count="multiple")
     go.click(
-        h.similar, [text, upload, kb_select, exclude, province], [result, payload, files], api_name="similar", **SEARCH
+        h.similar,
+        [text, upload, kb_select, exclude, province],
+        [result, payload, files],
+        api_name="similar",
+        api_description="相似经验：按地点列出其他地方的相似做法。",
+        **SEARCH,
     )
     return province
 
@@ -192,8 +203,21 @@ def _cite_tab(h: WebHandlers, kb_select) -> None:
     state = gr.JSON(visible=False)  # not gr.State: API users pass it back to /cite_export
     download = gr.Button("生成带引用的稿件")
     files = gr.File(label="下载（.docx / .md）", file_count="multiple")
-    go.click(h.cite, [text, upload, kb_select, exclude], [suggestions, chosen, state], api_name="cite", **SEARCH)
-    download.click(h.cite_export, [state, chosen], files, api_name="cite_export")
+    go.click(
+        h.cite,
+        [text, upload, kb_select, exclude],
+        [suggestions, chosen, state],
+        api_name="cite",
+        api_description="为稿件逐段推荐可引用的材料。",
+        **SEARCH,
+    )
+    download.click(
+        h.cite_export,
+        [state, chosen],
+        files,
+        api_name="cite_export",
+        api_description="导出带参考文献的稿件（.docx / .md）。",
+    )
 
 
 def _settings_tab(k: KnowledgeBaseHandlers, kb_select):
