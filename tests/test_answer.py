@@ -742,3 +742,20 @@ def test_only_words_naming_a_thing_are_said_to_be_absent(extractive):
 def test_a_word_the_reports_write_inside_quotation_marks_is_not_said_to_be_absent(seed_kb):
     """Seed 000 writes 挂牌督战“三色预警”机制: asked as 三色预警机制 (or 村两委 for 村“两委”), it is there."""
     assert seed_kb.mentions("督战三色预警") and seed_kb.missing(["三色预警机制", "宅基地"]) == ["宅基地"]
+
+
+def test_the_sentence_the_reader_finds_the_answer_in_is_quoted_when_the_quotes_leave_it_out():
+    """The quotes scored by words and vectors can miss the sentence that states the figure; the reader's sentence
+    of the first passage is then quoted after them, once."""
+    from qa.answer.extractive import with_reader_sentence
+    from qa.answer.quote_extent import Quote
+    from qa.model import Hit
+    from qa.search.question import analyse
+
+    text = "云浮市在自然村组建互助工作队，推动村民互帮互助。目前，全市已组建起7882支这样的队伍。工作队成员以党员为主。"
+    hit = Hit(1, "a.txt", "云浮互助", "云浮市", [], text, 0, len(text), 1.0)
+    asked = analyse("云浮在自然村组建的互助工作队，目前全市有多少支？")
+    opening = Quote(0, 0, text.index("目前"), 1.0)
+    quoted = with_reader_sentence(asked, [opening], [hit])
+    assert [q.text([hit]) for q in quoted] == [opening.text([hit]), "目前，全市已组建起7882支这样的队伍。"]
+    assert with_reader_sentence(asked, quoted, [hit]) == quoted  # quoted already: not twice
