@@ -1,5 +1,6 @@
-"""What the reader costs an answer: the words that answer (qa.answer.reading.short_answer), the check that
-a quote states what is asked (Answerer._covered) and the question's words no report uses
+"""What the reader costs an answer: the words that answer (qa.answer.reading.short_answer), the sentence it
+would add to the quotes (best_span over the first passage, as extractive.with_reader_sentence reads it), the
+check that a quote states what is asked (Answerer._covered) and the question's words no report uses
 (Answerer.absent_words), timed per question beside the whole answer.
 
 Usage: python bench/reader_bench.py [--corpus seeds|cctv_rural] [--work DIR] [--out bench/results]
@@ -23,10 +24,11 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from bench.retrieval_eval import CORPORA
     from qa.answer.answerer import Answerer
-    from qa.answer.reading import short_answer
+    from qa.answer.reading import best_span, short_answer
     from qa.embeddings import load_embedder
     from qa.ingest.pipeline import ingest_paths
     from qa.search.evaluation import load_questions
+    from qa.search.question import analyse
     from qa.settings import load_settings
 
     parser = argparse.ArgumentParser()
@@ -41,7 +43,7 @@ def main() -> None:
     ingest_paths([source], folder, settings, embedder)
     answerer = Answerer.from_settings(settings, folder, embedder)
     items = [i for path in question_files for i in load_questions(path) if i["gold"] and not i.get("history")]
-    whole, reading, stated, absent = [], [], [], []
+    whole, reading, sentence, stated, absent = [], [], [], [], []
     for item in items:
         start = time.perf_counter()
         answer = answerer.ask(item["question"])
@@ -50,6 +52,9 @@ def main() -> None:
         start = time.perf_counter()
         short_answer(answer.standalone_question, quotes, passages)
         reading.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        best_span(analyse(answer.standalone_question), passages[:1])
+        sentence.append(time.perf_counter() - start)
         start = time.perf_counter()
         answerer._covered(answer)
         stated.append(time.perf_counter() - start)
@@ -61,7 +66,7 @@ def main() -> None:
         ordered = sorted(values)
         return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.1f}"
 
-    together = [r + s + a for r, s, a in zip(reading, stated, absent, strict=True)]
+    together = [sum(steps) for steps in zip(reading, sentence, stated, absent, strict=True)]
     lines = [
         "# The reader's cost per answer",
         "",
@@ -72,9 +77,11 @@ def main() -> None:
         "|---|---:|---:|---:|",
         f"| whole answer (qa ask) | {ms(whole)} | {ms(whole, 0.95)} | {max(whole) * 1000:.1f} |",
         f"| the words that answer (short_answer) | {ms(reading)} | {ms(reading, 0.95)} | {max(reading) * 1000:.1f} |",
+        f"| the sentence the reader adds (best_span, first passage) | {ms(sentence)} | {ms(sentence, 0.95)} |"
+        f" {max(sentence) * 1000:.1f} |",
         f"| a quote states what is asked (较高 check) | {ms(stated)} | {ms(stated, 0.95)} | {max(stated) * 1000:.1f} |",
         f"| words no report uses (absent_words) | {ms(absent)} | {ms(absent, 0.95)} | {max(absent) * 1000:.1f} |",
-        f"| the three together | {ms(together)} | {ms(together, 0.95)} | {max(together) * 1000:.1f} |",
+        f"| the four together | {ms(together)} | {ms(together, 0.95)} | {max(together) * 1000:.1f} |",
     ]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"reader_{args.corpus}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

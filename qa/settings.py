@@ -76,6 +76,9 @@ class RetrievalSettings:
     candidates: int = field(default=50, metadata={"range": (1, 1000)})  # per leg, before fusion
     reranker: str | None = None  # CrossEncoder name or folder; off by default
     k: int = field(default=10, metadata={"range": (1, 100)})  # passages `qa search` shows unless -k says otherwise
+    # the dense leg's weight in the fusion, BM25's being 1 (qa.search.hybrid): 0.5 for USE; with use+e5, 1.0
+    # serves everyday wording best (bench/results/embedders.md)
+    dense_weight: float = field(default=0.5, metadata={"range": (0, 4)})
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,23 @@ def test_e5_small_loads_from_its_package_and_embeds_queries_and_passages_apart(t
         ingest_paths(
             [next(SEEDS.glob("000_*.txt"))], kb_folder, settings.replace(embedding={"model": DEFAULT}), UseEmbedder()
         )
+
+
+@pytest.mark.slow
+def test_use_and_e5_together_score_a_pair_by_both_models_cosines():
+    """embedding.model: use+e5 — one vector holding both models' vectors, scaled so that its cosine is the two
+    cosines weighted by how widely each model's cosines spread (e5's narrow band counts more)."""
+    from qa.embeddings import E5Embedder, PairedEmbedder
+    from qa.search.confidence import dense_thresholds
+
+    paired = load_embedder(EmbeddingSettings(model="use+e5"))
+    assert isinstance(paired, PairedEmbedder) and paired.dim == 512 + 384
+    texts = ["村里的年轻人都出去打工了，村班子后继无人", "今天的天气晴朗，适合出游"]
+    query = "年轻人不愿意回村，村班子没人接班怎么办？"
+    cosines = paired.embed_documents(texts) @ paired.embed_query(query)
+    use = UseEmbedder().embed_documents(texts) @ UseEmbedder().embed_query(query)
+    e5 = E5Embedder().embed_documents(texts) @ E5Embedder().embed_query(query)
+    share = PairedEmbedder.USE_SHARE
+    assert np.allclose(cosines, share * use + (1 - share) * e5, atol=1e-4)
+    assert cosines[0] > cosines[1]
+    assert dense_thresholds("use+e5") != dense_thresholds(DEFAULT)  # calibrated on its own scale

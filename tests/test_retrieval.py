@@ -388,3 +388,23 @@ def test_a_question_naming_what_it_asks_for_needs_a_passage_that_mentions_it():
     assert slot_mentioned("人口数", [hit("该区人口约4.7万。")])  # half the pieces: 人口 of 人口、口数
     question = "黑龙江省博物馆的首任馆长是谁？"
     assert not is_relevant(question, [museum], 0.9, 0.9) and is_relevant(question, [curator], 0.9, 0.9)
+
+
+def test_the_dense_legs_weight_in_the_fusion_is_a_setting(seed_kb, embedder):
+    """retrieval.dense_weight: at 0 the hybrid ranks as its keyword leg alone; the default (0.5) lets the vectors
+    move passages; out of range it is refused in Chinese."""
+    from qa.errors import SettingsError
+    from qa.settings import Settings
+
+    queries = ["怎样给村班子物色接班人", "村里种的茶叶怎么卖出去", "农村老年人吃饭难怎么解决"]
+    keyword_only = HybridRetriever(seed_kb, embedder, dense_weight=0.0)
+    fused = HybridRetriever.from_settings(Settings(), seed_kb.folder, embedder, seed_kb)
+    assert fused.dense_weight == 0.5
+    for query in queries:
+        alone = [h.chunk_id for h in keyword_only.search(query, 5, mode="lexical")]
+        assert [h.chunk_id for h in keyword_only.search(query, 5)] == alone
+    assert any(
+        [h.chunk_id for h in fused.search(q, 5)] != [h.chunk_id for h in keyword_only.search(q, 5)] for q in queries
+    )
+    with pytest.raises(SettingsError, match="dense_weight"):
+        Settings().replace(retrieval={"dense_weight": 9})

@@ -30,8 +30,8 @@ from qa.search.rerank import Reranker, load_reranker
 from qa.settings import RetrievalSettings, Settings
 from qa.text import char_bigrams, official_tokens, thesaurus_entries, tokenize
 
-# the dense leg's weight in the fusion (qa.search.fusion): half of BM25's, chosen with RRF_K
-DENSE_WEIGHT = 0.5
+# the dense leg's weight in the fusion (qa.search.fusion), BM25's being 1: retrieval.dense_weight, by default
+# half of BM25's, chosen with RRF_K for USE
 # A query of this many characters (after question words and draft boilerplate are removed) is a passage of
 # the user's own draft: its many words make BM25 precise, while one vector of a whole paragraph blurs it.
 # On every corpus and half BM25 alone ranked such "similar practice" queries at least as well as the fusion;
@@ -89,6 +89,7 @@ class HybridRetriever:
         embedder: Embedder,
         candidates: int = RetrievalSettings.candidates,
         reranker: Reranker | None = None,
+        dense_weight: float = RetrievalSettings.dense_weight,
     ) -> None:
         if embedder.name != kb.embedder_name:
             raise KnowledgeBaseError(
@@ -101,6 +102,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.candidates = candidates
         self.reranker = reranker
+        self.dense_weight = dense_weight
         import faiss
 
         # one query at a time: starting OpenMP threads costs more than they save
@@ -120,6 +122,7 @@ class HybridRetriever:
             embedder or load_embedder(settings.embedding),
             settings.retrieval.candidates,
             load_reranker(settings.retrieval),
+            settings.retrieval.dense_weight,
         )
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
@@ -136,7 +139,7 @@ class HybridRetriever:
         dense = self._dense(cleaned, allowed, [c for c, _ in lexical]) if mode in ("hybrid", "dense") else []
         seen = list(dict.fromkeys([c for c, _ in lexical] + [c for c, _ in dense]))
         quoted = self._quoted(query, allowed, seen) if mode == "hybrid" else []
-        dense_weight = DENSE_WEIGHT if len(cleaned) < LONG_QUERY else LONG_QUERY_DENSE_WEIGHT
+        dense_weight = self.dense_weight if len(cleaned) < LONG_QUERY else LONG_QUERY_DENSE_WEIGHT
         legs = ((dense, dense_weight), (lexical, 1.0), (quoted, QUOTED_WEIGHT))
         fused = fuse([(tied_ranks(ranking), weight) for ranking, weight in legs])
         dense_scores, lexical_scores = dict(dense), dict(lexical)
