@@ -131,13 +131,17 @@ def main() -> None:
     figures = {name: run_corpus(name, args.work, args.k) for name in args.corpora}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "retrieval_eval.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
+    from qa.settings import load_settings
+
+    settings = load_settings(ROOT / "config.yaml")
     command = "python bench/retrieval_eval.py" + (
         "" if args.corpora == list(CORPORA) else " --corpora " + " ".join(args.corpora)
     )
     lines = [
         "# Retrieval on every corpus, per half and kind",
         "",
-        f"Command: `{command}` (k={args.k}; MRR@{args.k} unless marked; the default USE embedder).",
+        f"Command: `{command}` (k={args.k}; MRR@{args.k} unless marked; embedder {settings.embedding.model}, dense"
+        f" weight {settings.retrieval.dense_weight}: config.yaml and QA_EMBEDDING_MODEL, QA_RETRIEVAL_DENSE_WEIGHT).",
         "bm25-300: jieba BM25 over fixed 300-character chunks; langchain-500: RecursiveCharacterTextSplitter(500, 50)",
         "+ dense FAISS with the same embedder; hybrid: this project. Halves are split by document.",
         "Answers: the offline extractive answer (qa ask); holds gold = the gold text is among the quoted sentences.",
