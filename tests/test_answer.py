@@ -759,3 +759,19 @@ def test_the_sentence_the_reader_finds_the_answer_in_is_quoted_when_the_quotes_l
     quoted = with_reader_sentence(asked, [opening], [hit])
     assert [q.text([hit]) for q in quoted] == [opening.text([hit]), "目前，全市已组建起7882支这样的队伍。"]
     assert with_reader_sentence(asked, quoted, [hit]) == quoted  # quoted already: not twice
+
+
+def test_the_readers_sentence_about_another_place_is_not_added_to_an_answer_about_one_place():
+    from qa.answer.extractive import with_reader_sentence
+    from qa.answer.quote_extent import Quote
+    from qa.model import Hit
+    from qa.search.question import analyse
+
+    """A round-up names several places: the figure the reader finds is 云浮's, not 开平's, and stays out."""
+    text = "各地推行互助工作队。开平市也在推进这项工作。云浮市已组建起7882支这样的队伍。"
+    roundup = Hit(1, "a.txt", "各地互助工作队", None, [], text, 0, len(text), 1.0)
+    asked = analyse("开平市组建了多少支互助工作队？")
+    opening = Quote(0, 0, text.index("开平"), 1.0)
+    assert any("7882支" in q.text([roundup]) for q in with_reader_sentence(asked, [opening], [roundup]))
+    added = with_reader_sentence(asked, [opening], [roundup], ("开平市", "开平"))
+    assert added == [opening]
