@@ -11,10 +11,12 @@ LOCALE_SCRIPT = (
     b"Object.defineProperty(Navigator.prototype,'languages',{get:function(){return ['zh-CN','zh'];},configurable:true});"
     b"}catch(e){}document.documentElement.lang='zh-CN';})();</script>"
 )
-# Gradio's API page ("通过 API 使用") and an event's status ("processing | 0.3s") are English whatever the
-# language: their fixed phrases are put in Chinese as they are drawn, and drawn again (a whole text of the page
-# matched; code is left alone)
-API_PAGE_SCRIPT = r"""<script>(function(){
+# Gradio's API page ("通过 API 使用"), an event's status ("processing | 0.3s") and the kind it titles every notice
+# with ("Info", "Warning", "Error", whatever title it is given) are English whatever the language: their fixed
+# phrases are put in Chinese as they are drawn, and drawn again (a whole text of the page matched; code is left
+# alone)
+GRADIO_TEXT_SCRIPT = r"""<script>(function(){
+const notices = {Info: '提示', Warning: '注意', Error: '出错了', Success: '完成'};
 const words = [
   [/^documentation$/, '接口说明'], [/^API Recorder$/, '接口录制'], [/^API endpoints?$/, '个接口'],
   [/^Choose one of the following ways to interact with the API\.$/, '选择调用接口的方式：'],
@@ -38,6 +40,7 @@ function chinese(node) {
   const parent = node.parentElement;
   if (!parent || parent.closest('code, pre, textarea, script, style')) return;
   const text = node.textContent.replace(/\s+/g, ' ').trim();
+  if (notices[text] && parent.closest('.toast-title')) { node.textContent = notices[text] + ' '; return; }
   const before = node.previousSibling && node.previousSibling.textContent;
   if (text === 's' && before && before.trim().endsWith('个')) { node.textContent = ''; return; }  // "parameter" + "s"
   if (!/[A-Za-z]{3}/.test(text)) return;
@@ -63,7 +66,7 @@ PAGE_PATHS = ("/", "/login")
 
 
 class ChinesePage:
-    """ASGI middleware: the HTML of the page gets ``LOCALE_SCRIPT`` and ``API_PAGE_SCRIPT`` as the first things
+    """ASGI middleware: the HTML of the page gets ``LOCALE_SCRIPT`` and ``GRADIO_TEXT_SCRIPT`` as the first things
     in its <head>."""
 
     def __init__(self, app) -> None:
@@ -86,7 +89,7 @@ class ChinesePage:
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             page = bytes(body)
             if any(k.lower() == b"content-type" and b"text/html" in v for k, v in headers):
-                page = page.replace(b"<head>", b"<head>" + LOCALE_SCRIPT + API_PAGE_SCRIPT, 1).replace(
+                page = page.replace(b"<head>", b"<head>" + LOCALE_SCRIPT + GRADIO_TEXT_SCRIPT, 1).replace(
                     b'lang="en"', b'lang="zh-CN"', 1
                 )
             headers.append((b"content-length", str(len(page)).encode()))

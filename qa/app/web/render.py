@@ -59,14 +59,6 @@ new MutationObserver(() => {
   while (box && box !== chat.parentElement && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
   if (box && start) box.scrollTop += start.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
 }).observe(document.documentElement, {childList: true, subtree: true});
-// Gradio titles every notice with its English kind ("Info", "Warning", "Error"), whatever title it is given
-const qaNoticeTitles = {Info: '提示', Warning: '注意', Error: '出错了', Success: '完成'};
-new MutationObserver(() => {
-  document.querySelectorAll('.toast-title').forEach((title) => title.childNodes.forEach((node) => {
-    const chinese = node.nodeType === 3 && qaNoticeTitles[node.textContent.trim()];
-    if (chinese) node.textContent = chinese + ' ';
-  }));
-}).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 </script>"""
 
 CSS = """
