@@ -109,10 +109,9 @@ def chunks_containing(conn: sqlite3.Connection, phrase: str, limit: int) -> list
 def mentions(conn: sqlite3.Connection, phrase: str) -> bool:
     """Whether any passage or article title holds the phrase verbatim, or with quotation marks inside it (村两委
     is written 村“两委”)."""
-    unquoted = "REPLACE(REPLACE({0}, '“', ''), '”', '')"
     row = conn.execute(
         "SELECT 1 FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.text LIKE ? OR a.title LIKE ?"
-        f" OR {unquoted.format('c.text')} LIKE ? LIMIT 1",
+        " OR REPLACE(REPLACE(c.text, '“', ''), '”', '') LIKE ? LIMIT 1",
         (f"%{phrase}%",) * 3,
     ).fetchone()
     return row is not None

@@ -30,8 +30,6 @@ from qa.search.rerank import Reranker, load_reranker
 from qa.settings import RetrievalSettings, Settings
 from qa.text import char_bigrams, official_tokens, thesaurus_entries, tokenize
 
-# the dense leg's weight in the fusion (qa.search.fusion), BM25's being 1: retrieval.dense_weight, by default
-# half of BM25's, chosen with RRF_K for USE
 # A query of this many characters (after question words and draft boilerplate are removed) is a passage of
 # the user's own draft: its many words make BM25 precise, while one vector of a whole paragraph blurs it.
 # On every corpus and half BM25 alone ranked such "similar practice" queries at least as well as the fusion;
@@ -102,7 +100,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.candidates = candidates
         self.reranker = reranker
-        self.dense_weight = dense_weight
+        self.dense_weight = dense_weight  # beside BM25's 1 in the fusion; 0.5 (USE) was chosen with RRF_K
         import faiss
 
         # one query at a time: starting OpenMP threads costs more than they save
