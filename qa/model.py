@@ -227,7 +227,7 @@ class Answer:
     sentences: list[AnswerSentence]
     citations: list[Citation]
     mode: str  # "llm" | "extractive"
-    abstained: bool  # the corpus holds nothing on the question
+    abstained: bool  # the reports do not answer: nothing on the topic, or on it but not stating what is asked
     confidence: str  # "high" | "low" | "none"
     related: list[Hit] = field(default_factory=list)  # closest passages when abstaining ("可能相关")
     notice: str = ""  # e.g. why the LLM was not used for this answer

@@ -775,3 +775,60 @@ def test_the_readers_sentence_about_another_place_is_not_added_to_an_answer_abou
     assert any("7882支" in q.text([roundup]) for q in with_reader_sentence(asked, [opening], [roundup]))
     added = with_reader_sentence(asked, [opening], [roundup], ("开平市", "开平"))
     assert added == [opening]
+
+
+@pytest.fixture
+def village_kb(tmp_path, settings, embedder):
+    """One village's report, which says what was built but not who paid for it, and another village's."""
+    from qa.index.knowledge_base import KnowledgeBase
+    from qa.ingest.pipeline import ingest_paths
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "village.txt").write_text(
+        "河北：骆驼湾村的新日子\n骆驼湾村发展食用菌产业，建成大棚120个，村民通过电商平台卖农产品，收入逐年提高。\n"
+        "村里成立了食用菌合作社，统一收购、统一销售。",
+        encoding="utf-8",
+    )
+    (folder / "other.txt").write_text(
+        "甘肃庄子峁村：直播卖货\n在甘肃庆阳庄子峁村，致富带头人带领乡亲们做短视频和直播卖农产品，全村网店达到35家。",
+        encoding="utf-8",
+    )
+    ingest_paths([folder], tmp_path / "kb", settings, embedder)
+    kb = KnowledgeBase(tmp_path / "kb")
+    yield kb
+    kb.close()
+
+
+def test_a_question_asking_one_thing_the_passages_do_not_state_is_said_to_be_not_stated(village_kb, embedder):
+    """The report is about the village's greenhouses but never says who paid for them: the answer says so first,
+    quotes what is there under that label, is abstained in JSON, and marks no words as answering."""
+    answerer = Answerer(HybridRetriever(village_kb, embedder), Settings())
+    answer = answerer.ask("骆驼湾村的食用菌大棚由谁出资建设？")
+    assert answer.text.startswith("资料中没有直接说明“骆驼湾村的食用菌大棚由谁出资建设”；以下材料可能相关")
+    assert answer.abstained and answer.to_dict()["abstained"] and answer.confidence == "low"
+    assert answer.short_answer == "" and "大棚120个" in answer.citations[0].quote
+    stated = answerer.ask("骆驼湾村建成了多少个大棚？")  # what the report does state is answered as before
+    assert not stated.abstained and stated.short_answer == "120个" and "直接说明" not in stated.text
+
+
+def test_a_question_the_passages_do_not_state_is_not_put_to_the_llm(village_kb, embedder):
+    with FakeLLM() as server:
+        llm_settings = _llm_settings(server)
+        answerer = Answerer(HybridRetriever(village_kb, embedder), llm_settings, ChatClient(llm_settings.llm))
+        answer = answerer.ask("骆驼湾村的食用菌大棚由谁出资建设？")
+        prompts = [r["messages"][0]["content"] for r in server.requests]
+    assert answer.abstained and "资料中没有直接说明" in answer.text and answer.citations
+    assert SYSTEM_PROMPT not in prompts  # the model was asked at most to reword the question, never to answer it
+
+
+def test_the_stated_share_is_what_one_sentence_and_its_neighbours_hold_of_the_question():
+    from qa.model import Hit
+    from qa.search.confidence import stated_share
+
+    text = "骆驼湾村发展食用菌产业。建成大棚120个。村民收入逐年提高。\n此后，村里修了一条路。另有一所小学。还有一座桥。"
+    hit = Hit(1, "a.txt", "新日子", "骆驼湾村", [], text, 0, len(text), 1.0)
+    idf = {"骆驼湾村": 1.0, "大棚": 1.0, "出资": 2.0}
+    assert stated_share(idf, [hit]) == 0.5  # the village (its place) and 大棚; nobody says who paid
+    assert stated_share({"桥": 1.0, "食用菌": 1.0}, [hit]) == 0.5  # never both within a sentence of each other
+    assert stated_share({}, [hit]) == 0.0

@@ -21,6 +21,8 @@ PLACE_ABSTAIN_TEXT = (
 # the question's own words no report uses, named: "资料中没有出现“宅基地”" says why better than scores can
 ABSENT_ABSTAIN_TEXT = f"{NO_ANSWER}：资料中没有出现{{words}}。下面是最接近的段落，仅供参考（可能相关）。"
 ABSENT_NOTICE = "提示：资料中没有出现{words}，以下摘录未必直接回答问题，请对照原文。"
+# the passages are on the topic but no sentence states what was asked: said first, the quotes shown under it
+NOT_STATED_TEXT = "资料中没有直接说明“{asked}”；以下材料可能相关，仅供参考，请对照原文。"
 RELATED = 3  # closest passages shown when abstaining
 
 
@@ -84,6 +86,16 @@ def abstain(
         confidence="none",
         related=hits[:RELATED],
     )
+
+
+def not_stated(answer: Answer) -> Answer:
+    """The answer said to be not stated by the reports: the label first, its quotes kept under it, abstained (as
+    the API and JSON report it), and no words marked as answering."""
+    label = NOT_STATED_TEXT.format(asked=answer.standalone_question.rstrip("？?。！!． "))
+    answer.sentences.insert(0, AnswerSentence(label, []))
+    answer.text = f"{label}\n{answer.text}"
+    answer.abstained, answer.confidence, answer.short_answer = True, "low", ""
+    return answer
 
 
 def confidence(answer: Answer, passages_cover_question: bool) -> str:

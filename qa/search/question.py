@@ -92,6 +92,11 @@ class Question:
     def asks_single_fact(self) -> bool:
         return self.kind in ("quantity", "share", "time")
 
+    @property
+    def asks_one_thing(self) -> bool:
+        """A figure, a time, a share or a person: what one sentence states, or the reports do not."""
+        return self.asks_single_fact or self.kind == "person"
+
 
 def analyse(question: str) -> Question:
     if ASKS_TIME.search(question):
