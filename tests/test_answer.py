@@ -699,15 +699,17 @@ def test_the_words_that_answer_are_the_words_the_question_asks_for(question, quo
     assert expected in found and found in quote and len(found) <= len(expected) + 6
 
 
-def test_the_shipped_reader_weights_name_the_script_and_data_that_rebuild_them():
+@pytest.mark.parametrize("module, least", [("reading", 100), ("stated", 20)])
+def test_the_shipped_weights_name_the_script_and_data_that_rebuild_them(module, least):
+    import importlib
     import json
     from pathlib import Path
 
-    from qa.answer.reading import WEIGHTS
-
-    model = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    weights = importlib.import_module(f"qa.answer.{module}").WEIGHTS
+    model = json.loads(weights.read_text(encoding="utf-8"))
     assert (Path(__file__).parent.parent / model["rebuild"].split()[1]).is_file()
-    assert "CC BY-SA" in model["trained_on"] and len(model["weights"]) > 100
+    assert "CC BY-SA" in model["trained_on"] and len(model["weights"]) > least
+    assert "CC BY-SA" in weights.with_suffix(".md").read_text(encoding="utf-8")  # the licence, beside the weights
 
 
 def test_words_of_the_question_that_no_report_uses_are_named(extractive):
@@ -822,13 +824,34 @@ def test_a_question_the_passages_do_not_state_is_not_put_to_the_llm(village_kb, 
     assert SYSTEM_PROMPT not in prompts  # the model was asked at most to reword the question, never to answer it
 
 
-def test_the_stated_share_is_what_one_sentence_and_its_neighbours_hold_of_the_question():
-    from qa.model import Hit
-    from qa.search.confidence import stated_share
+def test_what_the_stated_model_reads_is_one_sentence_with_its_neighbours_and_the_sort_of_thing_asked():
+    from qa.answer.stated import Evidence, features
+    from qa.search.question import analyse
 
     text = "骆驼湾村发展食用菌产业。建成大棚120个。村民收入逐年提高。\n此后，村里修了一条路。另有一所小学。还有一座桥。"
-    hit = Hit(1, "a.txt", "新日子", "骆驼湾村", [], text, 0, len(text), 1.0)
+    passage = Evidence("骆驼湾村新日子", text)
     idf = {"骆驼湾村": 1.0, "大棚": 1.0, "出资": 2.0}
-    assert stated_share(idf, [hit]) == 0.5  # the village (its place) and 大棚; nobody says who paid
-    assert stated_share({"桥": 1.0, "食用菌": 1.0}, [hit]) == 0.5  # never both within a sentence of each other
-    assert stated_share({}, [hit]) == 0.0
+    who = features(analyse("骆驼湾村的大棚由谁出资？"), idf, [passage])
+    assert who["win"] == 0.5 and who["typed_win"] == 0.0  # the village and 大棚; nobody is named as paying
+    how_many = features(analyse("骆驼湾村建了多少个大棚？"), {"骆驼湾村": 1.0, "大棚": 1.0}, [passage])
+    assert how_many["win"] == how_many["typed_win"] == how_many["stated_win"] == 1.0  # 大棚120个 states it
+    apart = features(analyse("桥和食用菌有多少？"), {"桥": 1.0, "食用菌": 1.0}, [passage])
+    assert apart["win"] == 0.5  # never both within a sentence of each other
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("村务监督委员会由几人组成？", "quantity"),
+        ("林永康有几个孩子？", "quantity"),
+        ("夏尔精通哪几门语言？", "other"),  # which ones: a list, not a count
+        ("能把村里的收入翻好几倍吗？", "other"),  # several
+        ("我们几个相邻村把资源整合起来。有没有其他地方的类似做法？", "how"),
+        ("全村十几个小组怎么分工？", "how"),
+    ],
+)
+def test_only_a_ji_that_asks_how_many_makes_a_quantity_question(question, kind):
+    from qa.search.question import ASKS_FOR_NUMBER, analyse
+
+    assert analyse(question).kind == kind
+    assert bool(ASKS_FOR_NUMBER.search(question)) == (kind == "quantity")

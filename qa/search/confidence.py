@@ -120,19 +120,6 @@ def number_sentence_share(idf_of_words: dict[str, float], hits: list[Hit]) -> fl
     return best
 
 
-def stated_share(idf_of_words: dict[str, float], hits: list[Hit]) -> float:
-    """The largest idf share of the question's words that one sentence states, read with the sentences on either
-    side of it in its passage and the article's place and title (where the subject is often named)."""
-    possible = sum(idf_of_words.values())
-    best = 0.0
-    for hit in hits if possible > 0 else ():
-        parts = sentences(hit.text, min_chars=4)
-        for n in range(len(parts)):
-            window = f"{hit.place or ''}{hit.title}{''.join(parts[max(0, n - 1) : n + 2])}".lower()
-            best = max(best, sum(idf for word, idf in idf_of_words.items() if word in window) / possible)
-    return best
-
-
 def asked_slot(query: str) -> str | None:
     """What the question asks for, when it names it: "黑龙江省博物馆的首任馆长是谁？" → 首任馆长."""
     match = ASKED_SLOT.search(query)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# 几 asking how many: not opening a clause (几个村合并以后…), nor "several" (我们几个村, 好几倍, 十几个, 几十), nor
+# "which" (哪几方面: a list)
+_HOW_MANY = r"(?<=[^，。？！,\s们这那好哪十])几(?![十百千万])"
 # the measure word or unit after 多少/几 ("多少支", "几个人", "多少万元"); 个 alone says little, the word after it more
 _ASKED_QUANTITY = re.compile(
-    r"(?:多少|(?<=[^，。？！,\s])几)(?:个)?(万|亿|千|百)?"
+    r"(?:多少|" + _HOW_MANY + r")(?:个)?(万|亿|千|百)?"
     r"([支起件宗例人名位户家个元块亩公顷吨斤公斤次场项条座所村镇平方米公里千米米岁年天小时倍%])?"
 )
 _ASKS_SHARE = re.compile(r"比例|占比|百分之多少|比重|覆盖率|率是多少|增长了多少|下降了多少|降了多少|提高了多少")
@@ -42,8 +45,7 @@ ASKS_SURVEY = re.compile(r"各地|其他地方|其它地方|别的地方|哪些�
 # A request for what other places did: their practice, not the user's own place's.
 ASKS_OTHER_PLACES = re.compile(r"各地|其他|其它|别的|哪些地方|外地|兄弟|类似|相似|借鉴")
 
-# 几 opening a clause is "several" (几个村合并以后…), not a question
-ASKS_FOR_NUMBER = re.compile(r"多少|(?<=[^，。？！,\s])几|哪一年|哪年|什么时候|何时|比例|比重|多大|多长|多高|多远|多久")
+ASKS_FOR_NUMBER = re.compile(r"多少|" + _HOW_MANY + r"|哪一年|哪年|什么时候|何时|比例|比重|多大|多长|多高|多远|多久")
 # "…的 <slot> 是/为 什么/谁/哪…/几/多少": the slot is what the question asks for. Questions asking how
 # (怎样, 如何) name a subject there, not a slot, and are left out.
 ASKED_SLOT = re.compile(r"的([\u4e00-\u9fff]{2,8}?)(?:是|为)(?:什么|多少|谁|哪|几)")
