@@ -48,7 +48,8 @@ class Word:
 
 
 @lru_cache(maxsize=4096)
-def _words(sentence: str) -> tuple[Word, ...]:
+def sentence_words(sentence: str) -> tuple[Word, ...]:
+    """jieba's words of a sentence with their parts of speech and places, tagged once per sentence."""
     words, at = [], 0
     for word, flag in tagged(sentence):
         words.append(Word(word, flag, at, at + len(word)))
@@ -72,7 +73,7 @@ def candidate_sentences(question: str, texts: list[str]) -> list[tuple[str, floa
 def candidates(sentence: str) -> list[tuple[int, int, int, int, str]]:
     """(start, end, first word, last word, unit) of every stretch that could answer: runs of words, a title
     in 《》, a clause, two clauses, the sentence."""
-    words = _words(sentence)
+    words = sentence_words(sentence)
     found = []
     for i, first in enumerate(words):
         if first.text in _BREAKS or first.text in _EDGE or not first.text.strip():
@@ -107,11 +108,41 @@ def _bucket(n: int, edges: tuple[int, ...]) -> str:
     return str(next((i for i, edge in enumerate(edges) if n <= edge), len(edges)))
 
 
-def _adjacent(left_text: str, right_text: str, part: str) -> tuple[int, int]:
+@lru_cache(maxsize=4096)
+def _matches(sentence: str, part: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """For each position of ``sentence``: how many characters of ``part`` (at most 10) end there, and how many
+    begin there. A longer match holds every shorter one, so the longest is counted."""
+    most = min(len(part), 10)
+    ending = tuple(
+        max((n for n in range(1, most + 1) if sentence.endswith(part[-n:], 0, at)), default=0)
+        for at in range(len(sentence) + 1)
+    )
+    beginning = tuple(
+        max((n for n in range(1, most + 1) if sentence.startswith(part[:n], at)), default=0)
+        for at in range(len(sentence) + 1)
+    )
+    return ending, beginning
+
+
+@lru_cache(maxsize=4096)
+def _pairs_near(sentence: str, asked_pairs: frozenset[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """For each position of ``sentence``: how many of the question's character pairs the 8 characters before
+    it hold, and the 8 after it."""
+    return (
+        tuple(len(char_pairs(sentence[max(0, at - 8) : at]) & asked_pairs) for at in range(len(sentence) + 1)),
+        tuple(len(char_pairs(sentence[at : at + 8]) & asked_pairs) for at in range(len(sentence) + 1)),
+    )
+
+
+def _near(sentence: str, asked_pairs: frozenset[str], start: int, end: int) -> tuple[int, int]:
+    before, after = _pairs_near(sentence, asked_pairs)
+    return before[start], after[end]
+
+
+def _adjacent(sentence: str, start: int, end: int, part: str) -> tuple[int, int]:
     """How many characters of ``part`` end just before the candidate, and how many begin just after it."""
-    before = max((n for n in range(1, min(len(part), 10) + 1) if left_text.endswith(part[-n:])), default=0)
-    after = max((n for n in range(1, min(len(part), 10) + 1) if right_text.startswith(part[:n])), default=0)
-    return before, after
+    ending, beginning = _matches(sentence, part)
+    return ending[start], beginning[end]
 
 
 @dataclass(frozen=True)
@@ -131,7 +162,7 @@ def asked_of(question: Question) -> Asked:
     match = QUESTION_WORD.search(question.text)
     text = question.text.rstrip("？?。！! ")
     pre, post = (text[: match.start()].strip("，,：: "), text[match.end() :].strip("，,：: ")) if match else (text, "")
-    noun = _words(post)[0].text if post else ""
+    noun = sentence_words(post)[0].text if post else ""
     return Asked(question, pre, post, noun, frozenset(question.text), frozenset(char_pairs(question.text)))
 
 
@@ -143,18 +174,16 @@ def features(
     asked = reading.question
     start, end, first, last, unit = span
     text = sentence[start:end].rstrip(_STRIP) or sentence[start:end]
-    words = _words(sentence)
+    words = sentence_words(sentence)
     target = asked.target
     head = unit if first < 0 else words[last].flag[:2]
     lead = unit if first < 0 else words[first].flag[:2]
     in_question = sum(ch in reading.chars for ch in text) / len(text)
     asked_pairs = reading.pairs
-    left, right = sentence[max(0, start - 8) : start], sentence[end : end + 8]
-    near_left = len(char_pairs(left) & asked_pairs)
-    near_right = len(char_pairs(right) & asked_pairs)
+    near_left, near_right = _near(sentence, asked_pairs, start, end)
     pre, post, noun = reading.pre, reading.post, reading.noun
-    pre_before, pre_after = _adjacent(sentence[:start], sentence[end:], pre)
-    post_before, post_after = _adjacent(sentence[:start], sentence[end:], post)
+    pre_before, pre_after = _adjacent(sentence, start, end, pre)
+    post_before, post_after = _adjacent(sentence, start, end, post)
     found = {
         "bias": 1.0,
         f"t={target}|head={head}": 1.0,
@@ -242,16 +271,35 @@ def best_span(asked: Question, texts: list[str], later_text: float = 0.0) -> Spa
     """The best-scoring candidate in ``texts``, None when no sentence shares the question's words.
     ``later_text``: taken off the score of a candidate for each text before its own (quotes come best first)."""
     weights = _weights()
-    reading = asked_of(asked)
     best: Span | None = None
     for sentence, share, rank, text_no in candidate_sentences(asked.text, texts):
         if share <= 0:
             continue
-        stated = stated_answer(asked, sentence) if asked.asks_single_fact else ""
-        for candidate in candidates(sentence):
-            described = features(reading, sentence, share, rank, candidate, stated)
-            score = sum(weights.get(name, 0.0) * value for name, value in described.items())
-            score -= later_text * text_no
-            if best is None or score > best.score:
-                best = Span(sentence, candidate[0], candidate[1], score)
+        placed = weights.get("share", 0.0) * share + weights.get(f"rank={rank}", 0.0) - later_text * text_no
+        for start, end, score in _scored_candidates(asked, sentence):
+            if best is None or score + placed > best.score:
+                best = Span(sentence, start, end, score + placed)
     return best if best and best.text else None
+
+
+@lru_cache(maxsize=2048)
+def _scored_candidates(asked: Question, sentence: str) -> tuple[tuple[int, int, float], ...]:
+    """Each candidate of ``sentence`` with its score but for the two terms that depend on where the sentence
+    ranks in one call (its share and rank, added by best_span): an answer reads the same sentence up to three
+    times (whether the passages state the answer, the sentence to add, the words that answer)."""
+    weights = _weights()
+    reading = asked_of(asked)
+    stated = stated_answer(asked, sentence) if asked.asks_single_fact else ""
+    scored = []
+    for candidate in candidates(sentence):
+        described = features(reading, sentence, 0.0, -1, candidate, stated)  # rank=-1 has no weight
+        scored.append((candidate[0], candidate[1], sum(weights.get(n, 0.0) * v for n, v in described.items())))
+    return tuple(scored)
+
+
+def forget_sentences() -> None:
+    """Empty the caches of tagged and scored sentences (for timing the reader from cold)."""
+    sentence_words.cache_clear()
+    _scored_candidates.cache_clear()
+    _matches.cache_clear()
+    _pairs_near.cache_clear()

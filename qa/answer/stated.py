@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from qa.answer.reading import best_span, candidate_sentences
+from qa.answer.reading import best_span, candidate_sentences, sentence_words
 from qa.search.question import Question, stated_answer
-from qa.text import sentences, tagged
+from qa.text import sentences
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "data" / "stated_model.json"
 _NUMERAL = re.compile(r"[0-9０-９一二三四五六七八九十百千万亿两]")
@@ -50,7 +50,7 @@ def holds_kind(asked: Question, sentence: str) -> bool:
     if asked.target == "time":
         return bool(_TIME.search(sentence))
     if asked.target in _NAME_TAGS:
-        return any(flag.startswith(_NAME_TAGS[asked.target]) for _, flag in tagged(sentence))
+        return any(w.flag.startswith(_NAME_TAGS[asked.target]) for w in sentence_words(sentence))
     return True
 
 
