@@ -814,6 +814,15 @@ def test_a_question_asking_one_thing_the_passages_do_not_state_is_said_to_be_not
     assert not stated.abstained and stated.short_answer == "120个" and "直接说明" not in stated.text
 
 
+def test_a_which_question_is_said_not_to_be_stated_when_no_sentence_names_what_it_asks(village_kb, embedder):
+    """The report says the mushrooms are sold online, never in which city; what it grows it does say."""
+    answerer = Answerer(HybridRetriever(village_kb, embedder), Settings())
+    where = answerer.ask("骆驼湾村的食用菌主要卖到哪个城市？")
+    assert where.abstained and where.text.startswith("资料中没有直接说明") and where.citations
+    what = answerer.ask("骆驼湾村发展的是什么产业？")
+    assert not what.abstained and what.short_answer == "食用菌"
+
+
 def test_a_question_the_passages_do_not_state_is_not_put_to_the_llm(village_kb, embedder):
     with FakeLLM() as server:
         llm_settings = _llm_settings(server)

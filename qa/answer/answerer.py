@@ -34,9 +34,10 @@ from qa.text import in_dictionary, names_a_thing
 # 较高 only where one quoted sentence (with its article's place, title and section) holds half the question's
 # words by idf: negatives shown 较高 cctv_rural 0.14 → 0.05, CMRC 0.13 → 0.00 (tune); bench/results/decisions.md
 STATED_COVERAGE = 0.5
-# A question asking one figure, time, share or person is said not to be stated (资料中没有直接说明) below this
-# probability (qa.answer.stated). Chosen on the tuning halves among 0.2-0.35 and against a rule on the best
-# sentence's share of the question's words alone (bench/results/decisions.md)
+# A question asking one thing (a figure, time, share, person, or the thing or place 什么/哪 asks for) is said not
+# to be stated (资料中没有直接说明) below this probability (qa.answer.stated). Chosen on the tuning halves among
+# 0.2-0.4, the kinds of question it reads and a rule on the best sentence's share of the question's words alone
+# (bench/results/decisions.md)
 MIN_STATED_PROBABILITY = 0.3
 ABSENT_NAMED = 3
 

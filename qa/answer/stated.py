@@ -1,5 +1,6 @@
 """Whether the passages state what a question asks: the middle of the three outcomes (较高 / 资料中没有直接说明 /
-资料中未找到相关内容), for questions asking one figure, time, share or person.
+资料中未找到相关内容), for questions asking one thing: a figure, a time, a share, a person, or the thing or
+place 什么/哪 asks for.
 
 Passages can be on the topic and still not say what is asked: "村务监督委员会由几人组成？" finds passages about
 村务监督 that count something else. What tells them apart is read from the sentences: how much of the question's

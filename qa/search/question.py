@@ -83,6 +83,9 @@ _TIME_SPAN = re.compile(
 _ANY_QUANTITY = re.compile(_NUMBER + r"(?:余|多)?(?:万|亿)?(?:%|％|[^\s\d，。、；：,.！？“”（）()]{1,2})?")
 
 
+_NAMED = ("thing", "place")
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
@@ -96,8 +99,9 @@ class Question:
 
     @property
     def asks_one_thing(self) -> bool:
-        """A figure, a time, a share or a person: what one sentence states, or the reports do not."""
-        return self.asks_single_fact or self.kind == "person"
+        """A figure, a time, a share, a person, or the thing or place "什么/哪…" asks for: what one sentence
+        states, or the reports do not (how, why, a list or what a practice is are told over several)."""
+        return self.asks_single_fact or self.kind == "person" or (self.kind == "other" and self.target in _NAMED)
 
 
 def analyse(question: str) -> Question:
