@@ -541,6 +541,11 @@ def test_an_english_browser_sees_chinese_on_the_login_and_on_every_page(browser,
         api_page = page.inner_text("body")
         assert "必填" in api_page and "的输入值" in api_page and "知识库中的文档：编号" in api_page, api_page[:2000]
         _assert_no_english([api_page])
+        assert not re.search(r"接口\s*s\b", api_page)  # "8 API endpoints": no plural s left behind
+        page.get_by_text("MCP", exact=True).first.click()  # the MCP tab's note, its code left as code
+        page.wait_for_selector("text=MCP 服务器")
+        page.add_style_tag(content="code {display: none !important}")
+        _assert_no_english([page.inner_text("body")])
         page.goto(url)  # the page again, without the API panel over it
         page.wait_for_selector("#qa-logout")
         page.click("#qa-logout")  # signing out returns to the login form

@@ -33,6 +33,9 @@ const words = [
   [/^The output value that appears in the "(.*)" (\w+) component\..*$/, '页面上“$1”（$2）显示的输出值。'],
   [/^No API Routes found for$/, '没有找到接口：'], [/^common\.complete$/, '完成'],
   [/^processing(.*)$/, '处理中$1'], [/^queue:(.*)$/, '排队：$1'],  // the status of a running event
+  [/^This Gradio app can also serve as an MCP server.*launch this Gradio app with$/,
+   '本应用也可以作为 MCP 服务器使用，每个接口对应一个 MCP 工具。如需启用，启动时加上'],
+  [/^or set the$/, '，或把环境变量'], [/^env variable to$/, '设为'], [/^MCP Tools?$/, '个 MCP 工具'],
 ];
 const components = {Textbox: '文本框', Dropdown: '下拉框', Chatbot: '对话框', File: '文件', Html: '网页内容', Json: 'JSON',
   Dataframe: '表格', Radio: '单选', Checkboxgroup: '多选', Number: '数字', Browserstate: '浏览器存储', Api: '接口'};
@@ -41,8 +44,11 @@ function chinese(node) {
   if (!parent || parent.closest('code, pre, textarea, script, style')) return;
   const text = node.textContent.replace(/\s+/g, ' ').trim();
   if (notices[text] && parent.closest('.toast-title')) { node.textContent = notices[text] + ' '; return; }
-  const before = node.previousSibling && node.previousSibling.textContent;
-  if (text === 's' && before && before.trim().endsWith('个')) { node.textContent = ''; return; }  // "parameter" + "s"
+  let previous = node.previousSibling;
+  while (previous && previous.nodeType === 8) previous = previous.previousSibling;  // Svelte's comment anchors
+  const before = previous && previous.textContent;
+  // the plural "s" Gradio writes after "parameter", "API endpoint" and "MCP Tool" (个, 个接口, 个 MCP 工具 by now)
+  if (text === 's' && before && /(?:个|接口|工具|API endpoint|parameter|MCP Tool)$/.test(before.trim())) { node.textContent = ''; return; }
   if (!/[A-Za-z]{3}/.test(text)) return;
   for (const [english, zh] of words) {
     if (!english.test(text)) continue;
