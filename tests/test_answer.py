@@ -864,3 +864,20 @@ def test_only_a_ji_that_asks_how_many_makes_a_quantity_question(question, kind):
 
     assert analyse(question).kind == kind
     assert bool(ASKS_FOR_NUMBER.search(question)) == (kind == "quantity")
+
+
+@pytest.mark.parametrize(
+    "question, one_thing",
+    [
+        ("村务监督委员会由几人组成？", True),
+        ("骆驼湾村的食用菌主要卖到哪个城市？", True),
+        ("黑龙江省博物馆的首任馆长是谁？", True),
+        ("一个村的人出钱出力建了产业园，把种的小番茄都卖到国外去了，是哪个村？", False),  # everyday: a story first
+        ("山上的树能不能换成钱？听说有个什么碳票？", False),
+        ("“积分超市”是怎么运作的？", False),
+    ],
+)
+def test_the_questions_whose_statement_the_model_judges(question, one_thing):
+    from qa.search.question import analyse
+
+    assert analyse(question).asks_one_thing is one_thing

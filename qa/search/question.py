@@ -84,6 +84,8 @@ _ANY_QUANTITY = re.compile(_NUMBER + r"(?:余|多)?(?:万|亿)?(?:%|％|[^\s\d�
 
 
 _NAMED = ("thing", "place")
+_SEVERAL_CLAUSES = re.compile(r"[，,？?；;]|吗$")
+_END = "？?。！! "
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,12 @@ class Question:
     @property
     def asks_one_thing(self) -> bool:
         """A figure, a time, a share, a person, or the thing or place "什么/哪…" asks for: what one sentence
-        states, or the reports do not (how, why, a list or what a practice is are told over several)."""
-        return self.asks_single_fact or self.kind == "person" or (self.kind == "other" and self.target in _NAMED)
+        states, or the reports do not (how, why, a list or what a practice is are told over several). A thing or
+        place asked after a story told in several clauses ("一个村的人…卖到国外去了，是哪个村？") is everyday
+        wording, whose words the reports do not repeat: it is left out."""
+        if self.asks_single_fact or self.kind == "person":
+            return True
+        return self.kind == "other" and self.target in _NAMED and not _SEVERAL_CLAUSES.search(self.text.rstrip(_END))
 
 
 def analyse(question: str) -> Question:
