@@ -131,6 +131,31 @@ def test_a_scanned_pdf_without_a_text_layer_is_read_by_ocr(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_scanned_reports_title_is_its_title_line_not_glued_to_the_first_sentence(tmp_path):
+    """A 公文 page: the title centred in a larger font (22 pt over 16 pt), as long as a body line in
+    characters; the first paragraph indented two characters. The title line is the report's title."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from qa.ingest.pipeline import parse_text
+
+    title = "德江县推行党员联户工作法打通联系服务群众最后一公里"
+    body = SCAN_TEXT + "各村党支部书记带头联系农户，每名党员联系十户群众，定期走访收集意见建议。"
+    lines = ["　　" + body[:26]] + [body[i : i + 28] for i in range(26, len(body), 28)]
+    page = Image.new("RGB", (1654, 2339), "white")
+    draw = ImageDraw.Draw(page)
+    large, normal = (ImageFont.truetype(str(CJK_FONT), size, index=2) for size in (61, 44))
+    draw.text(((1654 - draw.textlength(title, font=large)) / 2, 160), title, font=large, fill="black")
+    for n, line in enumerate(lines):
+        draw.text((180, 320 + n * 70), line, font=normal, fill="black")
+    pdf = tmp_path / "德江县党员联户 扫描.pdf"
+    page.save(pdf, resolution=200)
+    loaded, _ = load_file(pdf)
+    articles = parse_text(loaded.text, Settings().chunking, pdf.stem)
+    assert _accuracy(title, articles[0].title) >= 0.95, articles[0].title  # not the file name
+    assert articles[0].text.startswith("近年来"), articles[0].text[:40]
+
+
+@pytest.mark.slow
 def test_a_photo_of_a_two_column_page_is_read_column_by_column(tmp_path):
     left = ["左栏第一行党建引领", "左栏第二行乡村振兴", "左栏第三行基层治理", "左栏第四行组织建设"]
     right = ["右栏第一行集体经济", "右栏第二行产业发展", "右栏第三行人才振兴", "右栏第四行文化振兴"]

@@ -8,7 +8,7 @@ import json
 from qa.answer.citations import citation_from_hit
 from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.characters import ordinary_characters
-from qa.ingest.layout import layout_text
+from qa.ingest.layout import PARAGRAPH_END, layout_text
 from qa.ingest.loaders import load_file
 from qa.ingest.pipeline import ingest_paths
 from qa.search.hybrid import HybridRetriever
@@ -43,6 +43,15 @@ def test_layout_lines_join_and_page_furniture_goes():
         "（一）选好用好带头人",
         f"{full}{full}成效明显。",  # the sentence runs on over the page's number and the next page's header
     ]
+
+
+def test_a_line_the_page_shows_ending_its_paragraph_is_not_joined_however_long():
+    """OCR marks a title in a larger font: as long as a body line, it still stands alone."""
+    full = "近年来思南县紧扣乡村振兴发展主线以农村党建为抓手聚焦组织建设队伍锻造"
+    title = "思南县聚焦组织建设队伍锻造推动乡村振兴发展全面提质增效取得新成效"
+    page = f"{title}{PARAGRAPH_END}\n{full}\n成效明显。\n{full}\n取得实效。"
+    assert layout_text([page]).split("\n") == [title, f"{full}成效明显。", f"{full}取得实效。"]
+    assert layout_text([page.replace(PARAGRAPH_END, "")]).split("\n")[0] == f"{title}{full}成效明显。"
 
 
 @needs_libreoffice

@@ -5,7 +5,9 @@ pages), and every page repeats its header, footer and number. Taken as they are,
 like a heading whose text then goes missing, and "一户一档" split over two lines cannot be found. A
 line is joined to the next when it fills the page's width (the document's usual full line) and does
 not end a sentence, unless the next one opens a new point (一、（一）1.). Short lines that repeat at
-the top or bottom of most pages, and page numbers ("- 3 -", "第3页", "3/12"), are dropped.
+the top or bottom of most pages, and page numbers ("- 3 -", "第3页", "3/12"), are dropped. A reader
+that sees the page (OCR) may end a line with ``PARAGRAPH_END`` where the layout shows the paragraph
+ends (a title in a larger font, the line before an indented one), whatever the line's length.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ _NEW_POINT = re.compile(
 # A space a layout engine leaves between a figure and a Chinese character ("36 名") is no one's text.
 _LAYOUT_SPACE = re.compile(r"(?<=\d) (?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff]) (?=\d)")
 FULL_LINE = 0.8  # of the document's usual full line: shorter lines end a paragraph (or are headings)
+PARAGRAPH_END = "\u2029"  # Unicode's paragraph separator
 EDGE_LINES = 2  # lines at the top and at the bottom of a page where running headers and footers sit
 
 
@@ -46,14 +49,7 @@ def page_starts(paragraphs: list[tuple[str, int]]) -> list[tuple[int, int]]:
 
 def layout_paragraphs(pages: list[str]) -> list[tuple[str, int]]:
     """Pages' text → (paragraph, the page it starts on, from 1)."""
-    page_lines = [
-        [
-            _LAYOUT_SPACE.sub("", line.strip())
-            for line in page.split("\n")
-            if line.strip() and not _PAGE_NUMBER.match(line.strip())
-        ]
-        for page in pages
-    ]
+    page_lines = [_page_lines(page) for page in pages]
     full = _full_line_length([line for page in page_lines for line in page])
     running = _running_lines(page_lines, full)
     lines = [
@@ -64,19 +60,33 @@ def layout_paragraphs(pages: list[str]) -> list[tuple[str, int]]:
     ]
     paragraphs: list[tuple[str, int]] = []
     joining = False
-    for line, number in lines:
+    for marked, number in lines:
+        line = marked.rstrip(PARAGRAPH_END)
         if joining and paragraphs and not _NEW_POINT.match(line):
             text, first = paragraphs[-1]
             paragraphs[-1] = (text + (" " if text[-1].isascii() and line[0].isascii() else "") + line, first)
         else:
             paragraphs.append((line, number))
-        joining = full > 0 and len(line) >= FULL_LINE * full and not line.endswith(COMPLETE_END)
+        ends = marked.endswith(PARAGRAPH_END) or line.endswith(COMPLETE_END)
+        joining = full > 0 and len(line) >= FULL_LINE * full and not ends
     return paragraphs
+
+
+def _page_lines(page: str) -> list[str]:
+    """A page's lines without page numbers and layout spaces, each keeping its paragraph-end mark."""
+    lines = []
+    for raw in page.split("\n"):
+        line = raw.strip()  # str.strip takes the mark too: it is whitespace to Python
+        if line and not _PAGE_NUMBER.match(line):
+            lines.append(
+                _LAYOUT_SPACE.sub("", line) + (PARAGRAPH_END if raw.rstrip(" \t").endswith(PARAGRAPH_END) else "")
+            )
+    return lines
 
 
 def _shape(line: str) -> str:
     """A line with its numbers blanked: a running footer "第 3 页 共 9 页" has one shape on every page."""
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.rstrip(PARAGRAPH_END)))
 
 
 def _at_edge(n: int, count: int) -> bool:
@@ -100,7 +110,7 @@ def _running_lines(page_lines: list[list[str]], full: int) -> set[str]:
 
 def _full_line_length(lines: list[str]) -> int:
     """The length of a full line of body text: the most common length among the longer lines."""
-    lengths = sorted(len(line) for line in lines if len(line) >= 8)
+    lengths = sorted(n for n in (len(line.rstrip(PARAGRAPH_END)) for line in lines) if n >= 8)
     if len(lengths) < 3:  # two lines: the longer is as full as a line gets here
         return lengths[-1] if len(lengths) == 2 else 0
     upper = lengths[len(lengths) // 2 :]  # body lines, not headings and paragraph ends

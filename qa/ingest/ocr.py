@@ -9,16 +9,20 @@ OCR'd text is marked in the document's format (``pdf+ocr``, ``png+ocr``) so cita
 from __future__ import annotations
 
 import io
+import statistics
 import time
 from collections.abc import Callable
 from functools import lru_cache
 
 from qa.errors import LoadError
-from qa.ingest.layout import layout_text
+from qa.ingest.layout import PARAGRAPH_END, layout_text
 from qa.settings import IngestSettings
 
 MIN_CONFIDENCE = 0.5  # boxes the recogniser is less sure of are noise (stamps, lines, specks)
+LARGER_FONT = 1.2  # a line this much taller than the page's usual one is a title or heading
+INDENT_LINES = 1.5  # an indent of this many line heights (about characters) starts a paragraph
 PageProgress = Callable[[int, int], None]
+Box = tuple[float, float, float, float, str]  # left, right, top, bottom, text
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +105,7 @@ def pages_text(images, limits: IngestSettings, progress: PageProgress | None = N
     return texts
 
 
-def _reading_order(boxes: list[tuple[float, float, float, float, str]], width: int) -> list[str]:
+def _reading_order(boxes: list[Box], width: int) -> list[str]:
     """Lines of text in reading order; two columns (a gutter down the middle) are read one after the other."""
     middle = width / 2
     left = [b for b in boxes if b[1] < middle]
@@ -115,9 +119,10 @@ def _reading_order(boxes: list[tuple[float, float, float, float, str]], width: i
     return _lines(boxes)
 
 
-def _lines(boxes: list[tuple[float, float, float, float, str]]) -> list[str]:
-    """Boxes grouped into lines by their vertical middle, each line read left to right."""
-    rows: list[list[tuple[float, float, float, float, str]]] = []
+def _lines(boxes: list[Box]) -> list[str]:
+    """Boxes grouped into lines by their vertical middle, each line read left to right and marked where
+    the page shows its paragraph ends."""
+    rows: list[list[Box]] = []
     for box in sorted(boxes, key=lambda b: (b[2] + b[3]) / 2):
         middle, height = (box[2] + box[3]) / 2, box[3] - box[2]
         if rows:
@@ -126,4 +131,24 @@ def _lines(boxes: list[tuple[float, float, float, float, str]]) -> list[str]:
                 rows[-1].append(box)
                 continue
         rows.append([box])
-    return ["".join(b[4] for b in sorted(row, key=lambda b: b[0])) for row in rows]
+    texts = ["".join(b[4] for b in sorted(row, key=lambda b: b[0])) for row in rows]
+    ends = _paragraph_ends(
+        [(min(b[0] for b in r), max(b[1] for b in r), max(b[3] for b in r) - min(b[2] for b in r)) for r in rows]
+    )
+    return [text + (PARAGRAPH_END if end else "") for text, end in zip(texts, ends, strict=True)]
+
+
+def _paragraph_ends(rows: list[tuple[float, float, float]]) -> list[bool]:
+    """Which lines (left, right, height) end their paragraph by the look of the page, whatever their length:
+    a line in a larger font (a title), a line centred between the margins, and the line before one that
+    starts indented (a new paragraph's first line) or in a larger font. Needs a few lines to know the margins."""
+    if len(rows) < 3:
+        return [False] * len(rows)
+    height = statistics.median(r[2] for r in rows)
+    margin_left, margin_right = statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)
+    larger = [r[2] >= LARGER_FONT * height for r in rows]
+    indented = [r[0] >= margin_left + INDENT_LINES * height for r in rows]
+    centred = [i and r[1] <= margin_right - INDENT_LINES * height for r, i in zip(rows, indented, strict=True)]
+    return [
+        larger[n] or centred[n] or (n + 1 < len(rows) and (indented[n + 1] or larger[n + 1])) for n in range(len(rows))
+    ]
