@@ -4,6 +4,8 @@ contract and /api/search, on a real uvicorn server over the seed reports."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import shutil
 import threading
 import time
@@ -525,6 +527,10 @@ def test_every_page_endpoint_works_from_gradio_client_with_the_values_the_page_o
         api = editor.view_api(return_format="dict", print_info=False)["named_endpoints"]
         listed = {"/ask", "/similar", "/cite", "/cite_export", "/ingest", "/documents", "/delete_document", "/search"}
         assert listed <= set(api)
+        examples = {name: [p["example_input"] for p in api[name]["parameters"]] for name in listed}
+        assert examples["/ask"][:2] == ["思南县完成了多少支驻村工作队选派？", []]  # the page's own example question
+        assert examples["/ingest"][1][0]["path"] == "jingyan.docx"  # a local file, not Gradio's sample URL
+        assert not re.search(r"Hello|How can I|github|foo", json.dumps(examples, ensure_ascii=False))
         rows = editor.predict("A", [handle_file(str(report))], api_name="/ingest")
         assert "测试县经验.txt" in str(rows) and "已索引" in str(rows)
         documents = reader.predict("A", api_name="/documents")

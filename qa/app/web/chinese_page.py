@@ -69,6 +69,49 @@ new MutationObserver((changes) => changes.forEach((change) => {
 })).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 })();</script>""".encode()
 PAGE_PATHS = ("/", "/login")
+# The example call the API page writes for each endpoint: Gradio's own values are English ("Hello!!") and its
+# example file a URL an office cannot reach; a text box offers the example its placeholder gives, or one of these
+TEXT_EXAMPLES = {
+    "问题": "石阡县怎样开展村级说事会？",
+    "做法描述或稿件段落": "村集体出资建冷库，之后租给村民使用，增加集体收入。",
+    "粘贴稿件": "我县坚持党建引领，推行积分制管理，激发群众参与乡村治理的积极性。",
+    "检索内容": "积分超市",
+}
+EXAMPLE_FILE = "jingyan.docx"  # a local file (the page would write a Chinese name as \u escapes)
+
+
+def chinese_api_examples(blocks) -> None:
+    """Set each input's example on the API page to Chinese an office would send (Gradio reads a component's
+    ``example_payload``; set on the instance, it changes that component's example only)."""
+    import gradio as gr
+
+    for component in blocks.blocks.values():
+        if isinstance(component, gr.Textbox):
+            example = _text_example(component.label or "", component.placeholder or "")
+        elif isinstance(component, gr.File):
+            file = {
+                "path": EXAMPLE_FILE,
+                "url": EXAMPLE_FILE,
+                "orig_name": EXAMPLE_FILE,
+                "meta": {"_type": "gradio.FileData"},
+            }
+            example = [file] if component.file_count == "multiple" else file
+        elif isinstance(component, gr.Chatbot):
+            example = []  # a new conversation
+        elif isinstance(component, gr.BrowserState):
+            example = None  # no open conversation
+        elif isinstance(component, gr.JSON):
+            example = {"说明": "原样传回上一个接口返回的这一项（如 /cite 返回的第 3 项）"}
+        else:
+            continue
+        component.example_payload = component.example_value = lambda example=example: example
+
+
+def _text_example(label: str, placeholder: str) -> str:
+    for lead in ("例如：", "如 ", "如"):
+        if lead in placeholder:
+            return placeholder.split(lead, 1)[1].strip()
+    return TEXT_EXAMPLES.get(label, "")
 
 
 class ChinesePage:

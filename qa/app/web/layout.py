@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from qa.app import workspace as pages
 from qa.app.web import render
 from qa.app.web.body_limit import BodyLimit
-from qa.app.web.chinese_page import ChinesePage
+from qa.app.web.chinese_page import ChinesePage, chinese_api_examples
 from qa.app.web.exports import OwnerOnly
 from qa.app.web.handlers import WebHandlers
 from qa.app.web.kb_handlers import KnowledgeBaseHandlers
@@ -88,6 +88,7 @@ def build_app(settings: Settings, kb: str | None = None, handlers: WebHandlers |
             api_description="知识库中的文档：编号、文件名、标题、地点、日期、段落数。",
         )
     demo.queue(max_size=settings.ui.queue_size, default_concurrency_limit=2)
+    chinese_api_examples(demo)
     return demo
 
 
