@@ -875,9 +875,31 @@ def test_only_a_ji_that_asks_how_many_makes_a_quantity_question(question, kind):
         ("一个村的人出钱出力建了产业园，把种的小番茄都卖到国外去了，是哪个村？", False),  # everyday: a story first
         ("山上的树能不能换成钱？听说有个什么碳票？", False),
         ("“积分超市”是怎么运作的？", False),
+        ("马来穿山甲的主要捕食者是什么动物？", True),  # one slot of the subject
+        ("“千万工程”的全称是什么？", True),
+        ("“浦江经验”的主要内容是什么？", False),  # told over several sentences
+        ("积分超市是什么？", False),  # what a practice is
     ],
 )
 def test_the_questions_whose_statement_the_model_judges(question, one_thing):
     from qa.search.question import analyse
 
     assert analyse(question).asks_one_thing is one_thing
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("如今的赛里木湖被誉为什么？", "other"),  # 为 + 什么: a name
+        ("2000年，学院更名为什么？", "other"),
+        ("龙胆又被称之为什么？", "other"),
+        ("刺角瓜为什么又叫“角瓜”？", "why"),
+        ("独孤剑为什么要行走江湖？", "why"),
+        ("村里为什么要建积分超市？", "why"),
+    ],
+)
+def test_wei_shenme_after_a_naming_verb_asks_a_name_not_a_reason(question, kind):
+    from qa.search.question import QUESTION_WORD, analyse
+
+    assert analyse(question).kind == kind
+    assert QUESTION_WORD.search(question).group() == ("什么" if kind == "other" else "为什么")

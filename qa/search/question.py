@@ -21,7 +21,9 @@ _ASKED_QUANTITY = re.compile(
 _ASKS_SHARE = re.compile(r"比例|占比|百分之多少|比重|覆盖率|率是多少|增长了多少|下降了多少|降了多少|提高了多少")
 ASKS_TIME = re.compile(r"哪一年|哪年|什么时候|何时|哪个月|几月|哪一天|哪天|什么时间|哪个朝代|哪个年代")
 ASKS_HOW = re.compile(r"(?:怎样|怎么|如何)(?!样)|做法|举措|措施|办法")
-_ASKS_WHY = re.compile(r"为什么|为何|原因")
+# "被称为什么", "更名为什么", "被聘为什么职务" ask a name (为 + 什么), not a reason; "为什么又叫" still asks why
+_WHY = r"(?<![称誉名编聘选视定任封列评算现译改之])为什么|为什么(?=[又要会被没不让就才还])"
+_ASKS_WHY = re.compile(_WHY + r"|为何|原因")
 ASKS_LIST = re.compile(r"哪些|有什么|包括|包含")
 ASKS_DEFINITION = re.compile(r"是什么|指的是|什么是|是指|含义|内涵")
 _ASKS_PERSON = re.compile(r"是谁|谁是|由谁|哪位")
@@ -33,7 +35,7 @@ _ASKS_WHICH = re.compile(r"什么|哪|何")
 # ------------------------------------------------------------------ question shapes the other stages read
 # the question word itself: what stands on either side of it is the context an answer sentence repeats
 QUESTION_WORD = re.compile(
-    r"为什么|为何|怎么样|怎样|怎么|如何|哪一年|哪年|哪一天|什么时候|何时|哪里|哪儿|何地|多少|多大|多长|多高|多久|多远"
+    _WHY + r"|为何|怎么样|怎样|怎么|如何|哪一年|哪年|哪一天|什么时候|何时|哪里|哪儿|何地|多少|多大|多长|多高|多久|多远"
     r"|几[个位名人年次种条家岁部座所项月天]?|哪[一些个位种家座条部本国所届年]?|什么|谁|何"
 )
 # Question words and filler do not say what the user is looking for.
@@ -86,6 +88,10 @@ _ANY_QUANTITY = re.compile(_NUMBER + r"(?:余|多)?(?:万|亿)?(?:%|％|[^\s\d�
 _NAMED = ("thing", "place")
 _SEVERAL_CLAUSES = re.compile(r"[，,？?；;]|吗$")
 _END = "？?。！! "
+# "…的别称是什么", "…的主要捕食者是什么动物" name one thing; "…的主要内容是什么" asks what is told over several
+_TOLD_OVER_SEVERAL = re.compile(
+    r"内容|做法|经验|措施|举措|意义|作用|目的|特点|模式|机制|办法|路径|成效|思路|原则|流程|程序|区别|关系"
+)
 
 
 @dataclass(frozen=True)
@@ -101,12 +107,15 @@ class Question:
 
     @property
     def asks_one_thing(self) -> bool:
-        """A figure, a time, a share, a person, or the thing or place "什么/哪…" asks for: what one sentence
-        states, or the reports do not (how, why, a list or what a practice is are told over several). A thing or
-        place asked after a story told in several clauses ("一个村的人…卖到国外去了，是哪个村？") is everyday
-        wording, whose words the reports do not repeat: it is left out."""
+        """A figure, a time, a share, a person, the thing or place "什么/哪…" asks for, or the one thing "X的<slot>
+        是什么" names: what one sentence states, or the reports do not (how, why, a list or what a practice is are
+        told over several). A thing or place asked after a story told in several clauses ("一个村的人…卖到国外去了，
+        是哪个村？") is everyday wording, whose words the reports do not repeat: it is left out."""
         if self.asks_single_fact or self.kind == "person":
             return True
+        if self.kind == "definition":  # "X的别称是什么": a slot of X, not what X is
+            slot = ASKED_SLOT.search(self.text)
+            return bool(slot) and not _TOLD_OVER_SEVERAL.search(slot.group(1))
         return self.kind == "other" and self.target in _NAMED and not _SEVERAL_CLAUSES.search(self.text.rstrip(_END))
 
 
