@@ -168,6 +168,9 @@ def main() -> None:
         weights = train([i for i in items if i["article"] not in held], args.seed)
         held_out = [i for i in items if i["article"] in held]
         print(f"held-out DRCD and CMRC tuning-half questions: {hit_rate(held_out, weights):.3f} of {len(held_out)}")
+        for source in ("DRCD", "cmrc"):
+            part = [i for i in held_out if i["article"].startswith(source)]
+            print(f"  of which {source}: {hit_rate(part, weights):.3f} of {len(part)}")
         check = load_cmrc(args.cmrc, "check")
         print(f"CMRC check half, in the gold paragraph: {hit_rate(check, weights):.3f} of {len(check)}")
         return
