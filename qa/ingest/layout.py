@@ -49,44 +49,42 @@ def page_starts(paragraphs: list[tuple[str, int]]) -> list[tuple[int, int]]:
 
 def layout_paragraphs(pages: list[str]) -> list[tuple[str, int]]:
     """Pages' text → (paragraph, the page it starts on, from 1)."""
-    page_lines = [_page_lines(page) for page in pages]
+    marked_pages = [_page_lines(page) for page in pages]
+    page_lines = [[line for line, _ in page] for page in marked_pages]
     full = _full_line_length([line for page in page_lines for line in page])
     running = _running_lines(page_lines, full)
     lines = [
-        (line, number)
-        for number, page in enumerate(page_lines, 1)
-        for n, line in enumerate(page)
+        (line, marked, number)
+        for number, page in enumerate(marked_pages, 1)
+        for n, (line, marked) in enumerate(page)
         if not (_at_edge(n, len(page)) and _shape(line) in running)
     ]
     paragraphs: list[tuple[str, int]] = []
     joining = False
-    for marked, number in lines:
-        line = marked.rstrip(PARAGRAPH_END)
+    for line, marked, number in lines:
         if joining and paragraphs and not _NEW_POINT.match(line):
             text, first = paragraphs[-1]
             paragraphs[-1] = (text + (" " if text[-1].isascii() and line[0].isascii() else "") + line, first)
         else:
             paragraphs.append((line, number))
-        ends = marked.endswith(PARAGRAPH_END) or line.endswith(COMPLETE_END)
-        joining = full > 0 and len(line) >= FULL_LINE * full and not ends
+        joining = full > 0 and len(line) >= FULL_LINE * full and not (marked or line.endswith(COMPLETE_END))
     return paragraphs
 
 
-def _page_lines(page: str) -> list[str]:
-    """A page's lines without page numbers and layout spaces, each keeping its paragraph-end mark."""
+def _page_lines(page: str) -> list[tuple[str, bool]]:
+    """A page's lines without page numbers and layout spaces, each with whether it carries the paragraph-end
+    mark (taken off the text)."""
     lines = []
     for raw in page.split("\n"):
         line = raw.strip()  # str.strip takes the mark too: it is whitespace to Python
         if line and not _PAGE_NUMBER.match(line):
-            lines.append(
-                _LAYOUT_SPACE.sub("", line) + (PARAGRAPH_END if raw.rstrip(" \t").endswith(PARAGRAPH_END) else "")
-            )
+            lines.append((_LAYOUT_SPACE.sub("", line), raw.rstrip(" \t").endswith(PARAGRAPH_END)))
     return lines
 
 
 def _shape(line: str) -> str:
     """A line with its numbers blanked: a running footer "第 3 页 共 9 页" has one shape on every page."""
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.rstrip(PARAGRAPH_END)))
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
 
 
 def _at_edge(n: int, count: int) -> bool:
@@ -110,7 +108,7 @@ def _running_lines(page_lines: list[list[str]], full: int) -> set[str]:
 
 def _full_line_length(lines: list[str]) -> int:
     """The length of a full line of body text: the most common length among the longer lines."""
-    lengths = sorted(n for n in (len(line.rstrip(PARAGRAPH_END)) for line in lines) if n >= 8)
+    lengths = sorted(len(line) for line in lines if len(line) >= 8)
     if len(lengths) < 3:  # two lines: the longer is as full as a line gets here
         return lengths[-1] if len(lengths) == 2 else 0
     upper = lengths[len(lengths) // 2 :]  # body lines, not headings and paragraph ends

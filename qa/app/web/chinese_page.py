@@ -108,7 +108,7 @@ def chinese_api_examples(blocks) -> None:
 
 
 def _text_example(label: str, placeholder: str) -> str:
-    for lead in ("例如：", "如 ", "如"):
+    for lead in ("例如：", "如 "):
         if lead in placeholder:
             return placeholder.split(lead, 1)[1].strip()
     return TEXT_EXAMPLES.get(label, "")
