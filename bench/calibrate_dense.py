@@ -1,4 +1,4 @@
-"""The dense cosines that mean "relevant" and "confident" for an embedder, matched to the default's.
+"""The dense cosines that mean "relevant" and "confident" for an embedder, matched to USE's.
 
 Usage: python bench/calibrate_dense.py --model e5-small [--write]
 
@@ -8,8 +8,8 @@ over to another embedder by quantile: the project's own questions (tests/data/*q
 paired with 300 paragraphs of ../shared/devdata/cctv_full picked by the seed (news on every topic: nearly all
 pairs unrelated), and a threshold maps to the cosine that the same share of those pairs reaches with the other
 embedder. With --write the pair is stored in qa/data/dense_thresholds.json under the model's name, where the
-retriever looks it up, with a few such matched cosines ("scale") that put the Dify API's scores on the
-default embedder's scale, so that one score_threshold means the same with either model.
+retriever looks it up, with a few such matched cosines ("scale") that put the Dify API's scores on USE's
+scale, so that one score_threshold means the same with any model.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def cosines(model: str, questions: list[str], paragraphs: list[str]):
 
 
 def main() -> None:
-    from qa.embeddings import DEFAULT_MODEL
+    from qa.embeddings import USE_MODEL
     from qa.search.confidence import CONFIDENT_DENSE_COSINE, MIN_DENSE_COSINE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -63,13 +63,13 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     questions, paragraphs = background(args.seed)
-    reference, other = cosines(DEFAULT_MODEL, questions, paragraphs), cosines(args.model, questions, paragraphs)
+    reference, other = cosines(USE_MODEL, questions, paragraphs), cosines(args.model, questions, paragraphs)
     mapped = {}
     for name, threshold in (("relevant", MIN_DENSE_COSINE), ("confident", CONFIDENT_DENSE_COSINE)):
         share_below = (reference < threshold).mean()
         mapped[name] = round(float(other[min(int(share_below * len(other)), len(other) - 1)]), 3)
         print(
-            f"{name}: {DEFAULT_MODEL} {threshold:.2f} (reached by {1 - share_below:.2%} of {len(reference)} unrelated "
+            f"{name}: {USE_MODEL} {threshold:.2f} (reached by {1 - share_below:.2%} of {len(reference)} unrelated "
             f"pairs) → {args.model} {mapped[name]:.3f}"
         )
     # the scale map read by the Dify API's scores: the cosines both embedders reach at the same shares of pairs,
@@ -80,7 +80,7 @@ def main() -> None:
         points.append((round(float(other[at]), 4), round(float(reference[at]), 4)))
     mapped["scale"] = [*points, (1.0, 1.0)]
     print(
-        f"median unrelated cosine: {DEFAULT_MODEL} {reference[len(reference) // 2]:.3f}, {args.model} {other[len(other) // 2]:.3f}"
+        f"median unrelated cosine: {USE_MODEL} {reference[len(reference) // 2]:.3f}, {args.model} {other[len(other) // 2]:.3f}"
     )
     if args.write:
         path = ROOT / "qa" / "data" / "dense_thresholds.json"

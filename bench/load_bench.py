@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qa.embeddings import DEFAULT_MODEL  # noqa: E402
+
 QUESTIONS = [
     "思南县完成了多少支驻村工作队选派？",
     "积分超市是怎么运作的？",
@@ -173,10 +175,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--embedder", default="default", help="hash-test for a quick run; default: the USE model")
+    parser.add_argument(
+        "--embedder", default="default", help="hash-test for a quick run; default: the configured default model"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
-    embedder = "use-multilingual-v3" if args.embedder == "default" else args.embedder
+    embedder = DEFAULT_MODEL if args.embedder == "default" else args.embedder
     figures = run(args.chats, args.users, embedder)
     write_figures(
         args.out, "load", "The web app under load", "server and fake LLM on 127.0.0.1; machine: {cores} cores", figures

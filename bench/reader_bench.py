@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from bench.retrieval_eval import CORPORA
+    from bench.retrieval_eval import CORPORA, work_folder
     from qa.answer.answerer import Answerer
     from qa.answer.reading import best_span, forget_sentences, short_answer
     from qa.embeddings import load_embedder
@@ -35,12 +35,14 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", default="seeds", choices=["seeds", "cctv_rural"])
-    parser.add_argument("--work", type=Path, default=ROOT / "index" / "_eval")
+    parser.add_argument("--work", type=Path, help="default: index/_eval/<embedder>, as bench/retrieval_eval.py")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     source, question_files = CORPORA[args.corpus]
-    settings = load_settings(ROOT / "config.yaml").replace(index_dir=str(args.work / args.corpus))
-    folder = args.work / args.corpus / "default"
+    settings = load_settings(ROOT / "config.yaml")
+    work = args.work or work_folder(settings.embedding.model)
+    settings = settings.replace(index_dir=str(work / args.corpus))
+    folder = work / args.corpus / "default"
     embedder = load_embedder(settings.embedding)
     ingest_paths([source], folder, settings, embedder)
     answerer = Answerer.from_settings(settings, folder, embedder)

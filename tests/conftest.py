@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embeddings import HashEmbedder, UseEmbedder
-from qa.settings import Settings
+from qa.embeddings import HashEmbedder, load_embedder
+from qa.settings import EmbeddingSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -28,9 +28,10 @@ def embedder() -> HashEmbedder:
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> UseEmbedder:
-    """The real offline default model, loaded once per test session (tests using it are marked slow)."""
-    return UseEmbedder()
+def real_embedder():
+    """The real offline default model (USE and e5-small together), loaded once per test session (tests using
+    it are marked slow)."""
+    return load_embedder(EmbeddingSettings())
 
 
 class CountingEmbedder:

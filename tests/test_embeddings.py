@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embeddings import DEFAULT_MODEL as DEFAULT
-from qa.embeddings import SentenceTransformerEmbedder, UseEmbedder, load_embedder
+from qa.embeddings import USE_MODEL, PairedEmbedder, SentenceTransformerEmbedder, UseEmbedder, load_embedder
 from qa.index.knowledge_base import KnowledgeBase
 from qa.ingest.pipeline import ingest_paths
 from qa.search.hybrid import HybridRetriever
@@ -26,11 +25,13 @@ def _package_folder(package: str, *parts: str) -> Path:
 
 
 @pytest.mark.slow
-def test_default_is_the_offline_use_model(real_embedder):
-    assert isinstance(load_embedder(EmbeddingSettings()), UseEmbedder)
+def test_default_is_use_and_e5_together_offline(real_embedder):
+    assert isinstance(load_embedder(EmbeddingSettings()), PairedEmbedder)
     vectors = real_embedder.embed_documents(["党建引领乡村振兴", "社区工作者队伍建设"])
-    assert vectors.shape == (2, 512)
+    assert vectors.shape == (2, 512 + 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    use = load_embedder(EmbeddingSettings(model=USE_MODEL))
+    assert isinstance(use, UseEmbedder) and use.embed_documents(["党建引领乡村振兴"]).shape == (1, 512)
 
 
 @pytest.mark.slow
@@ -85,11 +86,11 @@ def test_e5_small_loads_from_its_package_and_embeds_queries_and_passages_apart(t
     ingest_paths([next(SEEDS.glob("004_*.txt"))], kb_folder, settings, embedder)
     kb = KnowledgeBase(kb_folder)
     assert kb.embedder_name == "e5-small" and kb.dim == 384
-    with pytest.raises(QAError, match="rebuild"):  # built with e5: the default model may not query it
+    with pytest.raises(QAError, match="rebuild"):  # built with e5: USE may not query it
         HybridRetriever(kb, UseEmbedder())
     with pytest.raises(QAError, match="rebuild"):  # nor add to it
         ingest_paths(
-            [next(SEEDS.glob("000_*.txt"))], kb_folder, settings.replace(embedding={"model": DEFAULT}), UseEmbedder()
+            [next(SEEDS.glob("000_*.txt"))], kb_folder, settings.replace(embedding={"model": USE_MODEL}), UseEmbedder()
         )
 
 
@@ -97,7 +98,7 @@ def test_e5_small_loads_from_its_package_and_embeds_queries_and_passages_apart(t
 def test_use_and_e5_together_score_a_pair_by_both_models_cosines():
     """embedding.model: use+e5 — one vector holding both models' vectors, scaled so that its cosine is the two
     cosines weighted by how widely each model's cosines spread (e5's narrow band counts more)."""
-    from qa.embeddings import E5Embedder, PairedEmbedder
+    from qa.embeddings import E5Embedder
     from qa.search.confidence import dense_thresholds
 
     paired = load_embedder(EmbeddingSettings(model="use+e5"))
@@ -110,4 +111,4 @@ def test_use_and_e5_together_score_a_pair_by_both_models_cosines():
     share = PairedEmbedder.USE_SHARE
     assert np.allclose(cosines, share * use + (1 - share) * e5, atol=1e-4)
     assert cosines[0] > cosines[1]
-    assert dense_thresholds("use+e5") != dense_thresholds(DEFAULT)  # calibrated on its own scale
+    assert dense_thresholds("use+e5") != dense_thresholds(USE_MODEL)  # calibrated on its own scale

@@ -20,7 +20,7 @@ from qa.answer.llm import OFFICIAL_WORDING_PROMPT, SYSTEM_PROMPT, ChatClient, of
 from qa.answer.reading import short_answer
 from qa.answer.scope import PlaceScope, names_of
 from qa.answer.stated import Evidence, probability_stated
-from qa.embeddings import Embedder
+from qa.embeddings import Embedder, sentence_scorer
 from qa.errors import LLMError
 from qa.index.knowledge_base import KnowledgeBase
 from qa.model import Answer, Filters, Hit
@@ -128,7 +128,7 @@ class Answerer:
         # sentences are chosen among the ranked chunks and quoted from the passages that hold them
         chunks = result.chunks or hits
         hits = covering(hits, chunks)
-        quotes = choose_quotes(standalone, chunks, self.retriever.embedder, names_of(place), hits)
+        quotes = choose_quotes(standalone, chunks, sentence_scorer(self.retriever.embedder), names_of(place), hits)
         lines = compose(standalone, quotes, hits)
         if failed is not None:  # the first line says why the model did not answer
             lines[0] = fallback_header(failed.why)

@@ -35,7 +35,7 @@ from qa.model import Hit
 from qa.search.question import ASKED_AFTER_IS, ASKED_SLOT, ASKS_FOR_NUMBER, FRAMING_WORDS
 from qa.text import sentences, words
 
-MIN_DENSE_COSINE = 0.30  # for the default embedder (USE); others: DENSE_THRESHOLDS
+MIN_DENSE_COSINE = 0.30  # on USE's scale (use-multilingual-v3); other embedders: DENSE_THRESHOLDS
 MIN_LEXICAL_SHARE = 0.25
 CONFIDENT_DENSE_COSINE = 0.40  # 可信度 较高 above either of these
 # Each embedder's cosines have their own scale (an unrelated pair: USE 0.07, e5 0.83), so the two dense
@@ -155,9 +155,10 @@ def dense_thresholds(model: str) -> tuple[float, float]:
     return (found["relevant"], found["confident"]) if found else (MIN_DENSE_COSINE, CONFIDENT_DENSE_COSINE)
 
 
-def on_default_scale(model: str, cosine: float) -> float:
-    """A cosine of the embedder named ``model`` as the default embedder would score a pair that as many
-    unrelated pairs reach (bench/calibrate_dense.py); unchanged for the default and uncalibrated models."""
+def on_use_scale(model: str, cosine: float) -> float:
+    """A cosine of the embedder named ``model`` as USE would score a pair that as many unrelated pairs reach
+    (bench/calibrate_dense.py): the one scale the API's scores are given on; unchanged for USE and
+    uncalibrated models."""
     points = _calibration(model).get("scale")
     if not points:
         return cosine

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embeddings import Embedder
+from qa.embeddings import PAIRED_MODEL, Embedder
 from qa.errors import KnowledgeBaseError
 from qa.index.knowledge_base import KnowledgeBase
 from qa.model import Filters, Hit, Scope
@@ -25,7 +25,7 @@ from qa.search.confidence import (
 )
 from qa.search.fusion import fuse, tied_ranks
 from qa.search.query import is_survey, normalise_query
-from qa.search.question import ASKS_FOR_NUMBER
+from qa.search.question import ASKS_FOR_NUMBER, analyse
 from qa.search.rerank import Reranker, load_reranker
 from qa.settings import RetrievalSettings, Settings
 from qa.text import char_bigrams, official_tokens, thesaurus_entries, tokenize
@@ -37,6 +37,13 @@ from qa.text import char_bigrams, official_tokens, thesaurus_entries, tokenize
 # halves were flat for thresholds 30–40, so the threshold was set on the check half).
 LONG_QUERY = 30
 LONG_QUERY_DENSE_WEIGHT = 0.25
+# With USE and e5-small together (use+e5) the dense leg counts double for how and why questions and for
+# questions whose words the passages barely hold (BM25's best passage under EVERYDAY_SHARE of their idf),
+# single facts excepted: everyday wording is where e5 sees what BM25 cannot, and a figure or name is where
+# BM25 is surest. cctv_rural everyday MRR@10 0.630 / 0.612 (USE) → 0.697 / 0.705 (tune / check); chosen on
+# the tuning halves, where USE alone gained from no such rule (bench/results/embedders.md).
+EVERYDAY_DENSE_FACTOR = {PAIRED_MODEL: 2.0}
+EVERYDAY_SHARE = 0.4
 
 
 # Neighbouring chunks of one article that both rank are shown as one passage of at most this many characters
@@ -137,8 +144,9 @@ class HybridRetriever:
         dense = self._dense(cleaned, allowed, [c for c, _ in lexical]) if mode in ("hybrid", "dense") else []
         seen = list(dict.fromkeys([c for c, _ in lexical] + [c for c, _ in dense]))
         quoted = self._quoted(query, allowed, seen) if mode == "hybrid" else []
-        dense_weight = self.dense_weight if len(cleaned) < LONG_QUERY else LONG_QUERY_DENSE_WEIGHT
-        legs = ((dense, dense_weight), (lexical, 1.0), (quoted, QUOTED_WEIGHT))
+        words = [t for t in dict.fromkeys(tokenize(cleaned)) if len(t) > 1]
+        share = lexical_share(lexical[0][1] if lexical else 0.0, self.kb.idf(words))
+        legs = ((dense, self.dense_weight_for(query, cleaned, share)), (lexical, 1.0), (quoted, QUOTED_WEIGHT))
         fused = fuse([(tied_ranks(ranking), weight) for ranking, weight in legs])
         dense_scores, lexical_scores = dict(dense), dict(lexical)
         hits = self.fetch(list(fused))
@@ -160,8 +168,6 @@ class HybridRetriever:
             chunks = spread_over_articles(chunks, PER_ARTICLE_CAP)
             passages = spread_over_articles(passages, PER_ARTICLE_CAP)
         best_dense = dense[0][1] if dense else 0.0
-        words = [t for t in dict.fromkeys(tokenize(cleaned)) if len(t) > 1]
-        share = lexical_share(lexical[0][1] if lexical else 0.0, self.kb.idf(words))
         chunks = chunks[:k]
         number_share = 1.0
         if ASKS_FOR_NUMBER.search(query):
@@ -181,6 +187,21 @@ class HybridRetriever:
             any(r.confident for r in results),
             _fuse_wordings([r.chunks for r in results])[:k],
         )
+
+    def dense_weight_for(self, query: str, cleaned: str, share: float) -> float:
+        """The dense leg's weight for this query: less for a passage of a draft, more (with an embedder
+        that reads everyday wording) where BM25 cannot see the answer: a how or why question, or one whose
+        own words the passages barely hold (``share``: BM25's best passage against the query's idf), unless
+        it asks a single fact, whose figure or name BM25 finds best."""
+        if len(cleaned) >= LONG_QUERY:
+            return LONG_QUERY_DENSE_WEIGHT
+        factor = EVERYDAY_DENSE_FACTOR.get(self.embedder.name, 1.0)
+        if factor == 1.0:
+            return self.dense_weight
+        question = analyse(query)
+        told_in_other_words = question.kind in ("how", "why")
+        unmatched = share < EVERYDAY_SHARE and not (question.asks_single_fact or question.kind == "person")
+        return self.dense_weight * factor if told_in_other_words or unmatched else self.dense_weight
 
     def joined(self, hits: list[Hit]) -> list[Hit]:
         """The hits with neighbouring chunks of one article joined into one passage (see join_neighbours).

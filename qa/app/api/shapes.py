@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from qa.model import Answer, Hit
-from qa.search.confidence import on_default_scale
+from qa.search.confidence import on_use_scale
 from qa.text import section_path
 
 MODEL_PREFIX = "qa-"
@@ -92,11 +92,11 @@ def chunk(completion_id: str, model: str, delta: dict[str, Any], finish: str | N
 
 
 def record(hit: Hit, model: str = "") -> dict[str, Any]:
-    """One Dify retrieval record; the score is the passage's dense cosine on the default embedder's scale
+    """One Dify retrieval record; the score is the passage's dense cosine on USE's scale
     (0–1; the cosine of ``model``, the embedder that scored it, carried over by
-    qa.search.confidence.on_default_scale, so that one score_threshold means the same with any calibrated
+    qa.search.confidence.on_use_scale, so that one score_threshold means the same with any calibrated
     model), metadata always an object."""
-    score = on_default_scale(model, hit.dense_score or 0.0)
+    score = on_use_scale(model, hit.dense_score or 0.0)
     return {
         "content": hit.text,
         "score": round(max(0.0, min(1.0, score)), 4),
