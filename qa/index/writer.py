@@ -143,5 +143,6 @@ def _check_embedder(manifest: dict[str, str], embedder_name: str, dim: int, kb: 
             raise KnowledgeBaseError(
                 f"知识库 {kb} 是用嵌入模型 “{manifest['embedder']}”（{manifest['dim']} 维）建立的，"
                 f"当前配置为 “{embedder_name}”（{dim} 维）",
-                f"请把 config.yaml 的 embedding.model 改回 “{manifest['embedder']}”，或运行 qa ingest --rebuild 用新模型重建",
+                f"请把 config.yaml 的 embedding.model 改回 “{manifest['embedder']}”，"
+                "或运行 qa ingest 材料文件夹 --rebuild 用新模型重建",
             )

@@ -99,7 +99,8 @@ class HybridRetriever:
         if embedder.name != kb.embedder_name:
             raise KnowledgeBaseError(
                 f"知识库 “{kb.folder.name}” 是用 “{kb.embedder_name}” 建立的，当前配置为 “{embedder.name}”："
-                f"请把 config.yaml 的 embedding.model 改为 “{kb.embedder_name}”，或运行 qa ingest --rebuild"
+                f"请把 config.yaml 的 embedding.model 改为 “{kb.embedder_name}”，"
+                "或运行 qa ingest 材料文件夹 --rebuild 用新模型重建"
             )
         self.kb = kb
         # the gate's dense thresholds on this embedder's scale of cosines
