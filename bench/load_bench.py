@@ -28,8 +28,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.embeddings import DEFAULT_MODEL  # noqa: E402
-
 QUESTIONS = [
     "思南县完成了多少支驻村工作队选派？",
     "积分超市是怎么运作的？",
@@ -180,6 +178,8 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
+    from qa.embeddings import DEFAULT_MODEL
+
     embedder = DEFAULT_MODEL if args.embedder == "default" else args.embedder
     figures = run(args.chats, args.users, embedder)
     write_figures(

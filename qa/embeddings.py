@@ -22,8 +22,8 @@ from qa.settings import EmbeddingSettings
 USE_MODEL = "use-multilingual-v3"
 E5_MODEL = "e5-small"
 PAIRED_MODEL = "use+e5"
-# USE and e5-small together: everyday wording found far better than with USE alone and no kind of question
-# worse on any check half (bench/results/embedders.md); USE alone ingests about 11 times faster.
+# USE and e5-small together: everyday wording found far better than with USE alone, every check-half
+# retrieval figure at or above USE's (bench/results/embedders.md); USE alone ingests about 11 times faster.
 DEFAULT_MODEL = PAIRED_MODEL
 HASH_MODEL = "hash-test"
 
@@ -123,7 +123,8 @@ class PairedEmbedder:
     USE_SHARE = 0.178  # 1/0.230 against 1/0.050, summing to one
 
     def __init__(self, batch_size: int = EmbeddingSettings.batch_size) -> None:
-        self.parts = ((UseEmbedder(), self.USE_SHARE**0.5), (E5Embedder(batch_size), (1 - self.USE_SHARE) ** 0.5))
+        self.use = UseEmbedder()
+        self.parts = ((self.use, self.USE_SHARE**0.5), (E5Embedder(batch_size), (1 - self.USE_SHARE) ** 0.5))
 
     @property
     def dim(self) -> int:
@@ -140,7 +141,7 @@ def sentence_scorer(embedder: Embedder) -> Embedder:
     """The embedder that scores a passage's sentences while an answer waits: USE's part of use+e5 (e5 embeds
     tens of sentences a second on two cores, USE thousands, and the quote scoring was tuned on USE's
     cosines); any other embedder is its own."""
-    return embedder.parts[0][0] if isinstance(embedder, PairedEmbedder) else embedder
+    return embedder.use if isinstance(embedder, PairedEmbedder) else embedder
 
 
 class HashEmbedder:

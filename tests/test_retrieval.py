@@ -338,7 +338,7 @@ def test_each_embedder_is_judged_on_its_own_scale_of_cosines():
     assert is_relevant("积分超市怎么运营？", hits, 0.5, 0.0, min_dense=use[0])
     assert not is_relevant("积分超市怎么运营？", hits, 0.5, 0.0, min_dense=e5[0])
     assert is_confident(0.5, 0.0, use[1]) and not is_confident(0.5, 0.0, e5[1])
-    # the Dify API's scores, put on the default's scale: one score_threshold means the same with either model
+    # the Dify API's scores, put on USE's scale: one score_threshold means the same with any model
     from qa.search.confidence import on_use_scale
 
     assert on_use_scale("use-multilingual-v3", 0.5) == 0.5 and on_use_scale("hash-test", 0.37) == 0.37
