@@ -644,6 +644,19 @@ def test_short_answers_are_the_words_that_answer_a_single_fact():
     assert short_answer("合作社是哪一年成立的？", ["全村共有党员56人。"]) == ""
 
 
+def test_a_request_for_other_places_practice_marks_no_words_unless_it_asks_one_thing():
+    from qa.answer.reading import short_answer
+
+    # quoted place by place: a few words of one place's sentence would read as the answer ("西村村民李")
+    draft = "我们村组织村民通过网络直播销售本地特产，把产品卖到了国外。请提供其他地方的类似经验。"
+    quote = "东海县兴西村村民李忠良通过网络直播向国外客户卖出水晶产品。"
+    assert short_answer("东海县兴西村村民李忠良通过什么卖出水晶产品？", [quote]) != ""
+    assert short_answer(draft, [quote]) == ""
+    # the same survey words, one figure asked: marked
+    said = "2023年是毛泽东同志批示推广“枫桥经验”60周年。"
+    assert short_answer("2023年是毛泽东同志批示推广“枫桥经验”多少周年？", [said]) == "60周年"
+
+
 def test_short_answer_is_in_the_json_answer_and_bold_on_the_page(extractive):
     from qa.app.web.render import answer_message
 

@@ -136,7 +136,13 @@ def choose_quotes(
     chosen = merged([answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])
     # a how-question is answered by the passage describing the practice (HOW_HEADING), which the reader,
     # trained on questions of one fact, does not know: it takes the report's opening line that repeats them
-    return chosen if ASKS_HOW.search(question) else with_reader_sentence(asked, chosen, hits, place_names)
+    return with_reader_sentence(asked, chosen, hits, place_names) if adds_reader_sentence(question) else chosen
+
+
+def adds_reader_sentence(question: str) -> bool:
+    """Whether the quotes get the sentence where the reader finds the answer (with_reader_sentence): not for a
+    survey of places, quoted place by place, nor for how a practice is done (see choose_quotes)."""
+    return not is_survey(question) and not ASKS_HOW.search(question)
 
 
 def with_reader_sentence(

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from qa.search.query import is_survey
 from qa.search.question import QUESTION_WORD, Question, analyse, stated_answer, stated_spans
 from qa.text import char_pairs, tagged
 
@@ -105,33 +107,35 @@ def candidates(sentence: str) -> list[tuple[int, int, int, int, str]]:
 
 
 def _bucket(n: int, edges: tuple[int, ...]) -> str:
-    return str(next((i for i, edge in enumerate(edges) if n <= edge), len(edges)))
+    return str(bisect_left(edges, n))  # the first edge at least n
 
 
 @lru_cache(maxsize=4096)
 def _matches(sentence: str, part: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """For each position of ``sentence``: how many characters of ``part`` (at most 10) end there, and how many
-    begin there. A longer match holds every shorter one, so the longest is counted."""
+    begin there. A longer match holds every shorter one, so the longest is counted; only where the last (first)
+    character matches can any match end (begin), which spares looking at every position."""
     most = min(len(part), 10)
-    ending = tuple(
-        max((n for n in range(1, most + 1) if sentence.endswith(part[-n:], 0, at)), default=0)
-        for at in range(len(sentence) + 1)
-    )
-    beginning = tuple(
-        max((n for n in range(1, most + 1) if sentence.startswith(part[:n], at)), default=0)
-        for at in range(len(sentence) + 1)
-    )
-    return ending, beginning
+    ending, beginning = [0] * (len(sentence) + 1), [0] * (len(sentence) + 1)
+    for at, char in enumerate(sentence):
+        if most and char == part[-1]:
+            ending[at + 1] = max(n for n in range(1, most + 1) if sentence.endswith(part[-n:], 0, at + 1))
+        if most and char == part[0]:
+            beginning[at] = max(n for n in range(1, most + 1) if sentence.startswith(part[:n], at))
+    return tuple(ending), tuple(beginning)
 
 
 @lru_cache(maxsize=4096)
 def _pairs_near(sentence: str, asked_pairs: frozenset[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """For each position of ``sentence``: how many of the question's character pairs the 8 characters before
-    it hold, and the 8 after it."""
-    return (
-        tuple(len(char_pairs(sentence[max(0, at - 8) : at]) & asked_pairs) for at in range(len(sentence) + 1)),
-        tuple(len(char_pairs(sentence[at : at + 8]) & asked_pairs) for at in range(len(sentence) + 1)),
-    )
+    it hold, and the 8 after it (each pair counted once, as char_pairs counts them)."""
+    asked_at = [sentence[i : i + 2] if sentence[i : i + 2] in asked_pairs else "" for i in range(len(sentence) - 1)]
+
+    def held(first: int, stop: int) -> int:  # the distinct asked pairs starting at first … stop - 1
+        return len({pair for pair in asked_at[max(0, first) : max(0, stop)] if pair})
+
+    positions = range(len(sentence) + 1)
+    return tuple(held(at - 8, at - 1) for at in positions), tuple(held(at, at + 7) for at in positions)
 
 
 def _near(sentence: str, asked_pairs: frozenset[str], start: int, end: int) -> tuple[int, int]:
@@ -250,8 +254,11 @@ class Span:
 
 def short_answer(question: str, quotes: list[str], passages: list[str] = ()) -> str:
     """The words that answer ``question`` in the quotes (or, when no quoted sentence repeats it, in the
-    passages they come from); "" when no sentence repeats the question."""
+    passages they come from); "" when no sentence repeats the question, and for a request for what other
+    places did (quoted place by place, no one stretch of words answers it) unless it asks one thing."""
     asked = analyse(question)
+    if is_survey(question) and not asked.asks_one_thing:
+        return ""
     span = best_span(asked, quotes, LATER_QUOTE) or best_span(asked, list(passages))
     if span is None:
         return ""
