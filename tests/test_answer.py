@@ -14,6 +14,7 @@ from qa.answer.llm import OFFICIAL_WORDING_PROMPT, SYSTEM_PROMPT, ChatClient, of
 from qa.embeddings import HASH_MODEL
 from qa.errors import SettingsError
 from qa.search.hybrid import HybridRetriever
+from qa.search.question import analyse
 from qa.settings import EmbeddingSettings, Settings
 from qa.text import sentences
 
@@ -605,6 +606,20 @@ def test_high_confidence_needs_cited_passages_that_cover_the_question(real_seed_
     # everyday wording the passages barely share: quoted, but not at 较高
     answer = answerer.ask("怎样让群众一眼看出哪家住着党员")
     assert not answer.abstained and answer.confidence == "low"
+
+
+def test_why_and_list_questions_are_high_only_where_the_reader_reads_the_answer_in_a_quote():
+    from qa.answer.answerer import reads_as_answered
+
+    asked = analyse("积分超市的积分可以兑换哪些物品？")
+    assert reads_as_answered(asked, ["积分超市于2021年建成，村民凭积分可以在积分超市兑换米、油、洗衣粉等生活用品。"])
+    assert not reads_as_answered(asked, ["积分超市于2021年建成，由村党支部管理积分超市的积分。"])  # on topic, no answer
+    why = analyse("为什么次磷酸的购买及使用受到严格管制？")
+    assert reads_as_answered(why, ["因此，次磷酸被列为第一类易制毒化学品，购买及使用受到严格管制。"])
+    assert not reads_as_answered(why, ["次磷酸的购买及使用受到严格管制。"])  # restates the question, says no reason
+    # how a practice is done, and one figure, are judged by what they ask: the reader is not asked
+    assert reads_as_answered(analyse("积分超市是怎样运行的？"), ["积分超市于2021年建成。"])
+    assert reads_as_answered(analyse("积分超市有多少种商品？"), ["积分超市于2021年建成。"])
 
 
 def test_a_quote_stops_at_the_end_of_its_paragraph(extractive):

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from qa.search.query import is_survey
 from qa.search.question import QUESTION_WORD, Question, analyse, stated_answer, stated_spans
 from qa.text import char_pairs, tagged
 
@@ -255,9 +254,9 @@ class Span:
 def short_answer(question: str, quotes: list[str], passages: list[str] = ()) -> str:
     """The words that answer ``question`` in the quotes (or, when no quoted sentence repeats it, in the
     passages they come from); "" when no sentence repeats the question, and for a request for what other
-    places did (quoted place by place, no one stretch of words answers it) unless it asks one thing."""
+    places did (quoted place by place, no one stretch of words answers it)."""
     asked = analyse(question)
-    if is_survey(question) and not asked.asks_one_thing:
+    if asked.asks_practice_elsewhere:
         return ""
     span = best_span(asked, quotes, LATER_QUOTE) or best_span(asked, list(passages))
     if span is None:

@@ -46,6 +46,10 @@ QUESTION_WORDS = re.compile(
 ASKS_SURVEY = re.compile(r"各地|其他地方|其它地方|别的地方|哪些地方|外地|兄弟|类似|相似|经验|做法")
 # A request for what other places did: their practice, not the user's own place's.
 ASKS_OTHER_PLACES = re.compile(r"各地|其他|其它|别的|哪些地方|外地|兄弟|类似|相似|借鉴")
+# ... said outright ("请提供类似经验", "别的地方是怎么弄的"), not a list of places asked ("分布在哪些地方")
+_ASKS_PRACTICE_ELSEWHERE = re.compile(
+    r"各地|其他地方|其它地方|别的地方|外地|兄弟|类似|相似|借鉴|可以参考|可供参考|经验材料"
+)
 
 ASKS_FOR_NUMBER = re.compile(r"多少|" + _HOW_MANY + r"|哪一年|哪年|什么时候|何时|比例|比重|多大|多长|多高|多远|多久")
 # "…的 <slot> 是/为 什么/谁/哪…/几/多少": the slot is what the question asks for. Questions asking how
@@ -104,6 +108,11 @@ class Question:
     @property
     def asks_single_fact(self) -> bool:
         return self.kind in ("quantity", "share", "time")
+
+    @property
+    def asks_practice_elsewhere(self) -> bool:
+        """A request for what other places did, answered place by place: no few words answer it."""
+        return bool(_ASKS_PRACTICE_ELSEWHERE.search(self.text)) and not self.asks_one_thing
 
     @property
     def asks_one_thing(self) -> bool:
