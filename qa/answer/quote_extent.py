@@ -11,7 +11,9 @@ from qa.model import Hit
 from qa.text import paragraph_sentence_spans
 
 SHORT_QUOTE = 30
-_POINTS_BACK = re.compile(r"^(?:这|此)")
+# 这/此 point back to a thing, 因此/所以/由此 to a reason ("因此，次磷酸…受到严格管制" after what makes it a precursor):
+# CMRC's answers holding the gold 0.868 / 0.858 → 0.872 / 0.860 (tune / check), nothing else moved
+_POINTS_BACK = re.compile(r"^(?:这|此|因此|所以|因而|于是|由此)")
 _ASKS_BACK = re.compile(r"[？?]\s*$")
 
 
@@ -42,8 +44,8 @@ def merged(quotes: list[Quote]) -> list[Quote]:
 
 
 def with_previous_if_pointing(quote: Quote, hits: list[Hit]) -> Quote:
-    """A sentence that opens by pointing back ("这是截至今年9月底…的务工规模") is quoted with the sentence it
-    points to ("3268.7万人！"): alone it names neither the figure nor the thing."""
+    """A sentence that opens by pointing back ("这是截至今年9月底…的务工规模", "因此…") is quoted with the sentence
+    it points to ("3268.7万人！", the reason): alone it names neither the figure nor the thing, nor why."""
     text = hits[quote.hit].text
     if not _POINTS_BACK.match(text[quote.start : quote.end]):
         return quote
