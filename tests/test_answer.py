@@ -369,6 +369,11 @@ def test_a_sentence_pointing_back_is_quoted_with_what_it_points_to(embedder):
     hit = Hit(1, "a.txt", "次磷酸", None, ["次磷酸"], text, 0, len(text), 1.0)
     quote = choose_quotes("为什么次磷酸的购买及使用受到严格管制？", [hit], embedder)[0]
     assert quote.text([hit]) == "次磷酸可以将碘还原为氢碘酸，进而用于制毒。因此，次磷酸的购买及使用受到严格管制。"
+    # a why-question's best sentence restates what is asked: its reason, told before it, comes with it
+    text = "次磷酸可以将碘还原为氢碘酸，进而用于制毒。次磷酸的购买及使用受到严格管制。\n次磷酸是一元酸。"
+    hit = Hit(1, "a.txt", "次磷酸", None, ["次磷酸"], text, 0, len(text), 1.0)
+    quote = choose_quotes("为什么次磷酸的购买及使用受到严格管制？", [hit], embedder)[0]
+    assert quote.text([hit]).startswith("次磷酸可以将碘还原为氢碘酸")
 
 
 def test_no_sentence_is_quoted_twice(embedder):

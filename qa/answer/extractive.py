@@ -19,6 +19,7 @@ from qa.answer.quote_extent import (
     next_paragraph_opening,
     read_on,
     with_next_if_heading,
+    with_previous,
     with_previous_if_pointing,
 )
 from qa.answer.reading import best_span
@@ -131,6 +132,8 @@ def choose_quotes(
         chosen, hits = _onto(chosen, hits, passages), passages
     chosen = [with_previous_if_pointing(with_next_if_heading(q, hits), hits) for q in chosen]
     chosen[0] = read_on(chosen[0], hits, chosen[1:])
+    if asked.kind == "why":  # the sentence that restates what is asked often follows its reason
+        chosen[0] = with_previous(chosen[0], hits)
     if (after := next_paragraph_opening(chosen[0], hits, chosen[1:])) is not None:
         chosen.insert(1, after)  # what was done, told in the next paragraph: a quote of its own
     chosen = merged([answered(q, hits, chosen[:n] + chosen[n + 1 :]) for n, q in enumerate(chosen)])

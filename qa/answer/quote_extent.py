@@ -47,8 +47,12 @@ def with_previous_if_pointing(quote: Quote, hits: list[Hit]) -> Quote:
     """A sentence that opens by pointing back ("这是截至今年9月底…的务工规模", "因此…") is quoted with the sentence
     it points to ("3268.7万人！", the reason): alone it names neither the figure nor the thing, nor why."""
     text = hits[quote.hit].text
-    if not _POINTS_BACK.match(text[quote.start : quote.end]):
-        return quote
+    return with_previous(quote, hits) if _POINTS_BACK.match(text[quote.start : quote.end]) else quote
+
+
+def with_previous(quote: Quote, hits: list[Hit]) -> Quote:
+    """The quote with the sentence before it in its paragraph, if there is one."""
+    text = hits[quote.hit].text
     before = [s for s in paragraph_sentence_spans(text, min_chars=1) if s[1] <= quote.start]
     before = [s for s in before if "\n" not in text[s[1] : quote.start]]  # the same paragraph only
     return Quote(quote.hit, before[-1][0], quote.end, quote.score) if before else quote
