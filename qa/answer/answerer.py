@@ -43,7 +43,7 @@ MIN_STATED_PROBABILITY = 0.3
 # words in a quote that read as its answer, scoring at least this. 较高 answers holding the gold, tune / check:
 # CMRC 0.871 / 0.881 → 0.906 / 0.905, seeds 1.000 / 0.875 → 1.000 / 1.000, cctv_rural 0.907 / 0.960 → 0.925 / 0.957.
 # Not for how a practice is done: the reader, trained on questions of one fact, reads its quotes poorly (cctv_rural
-# how 较高 0.62 → 0.14 of check-half answers, all of which held the gold). 2 and 4 tried (bench/results/decisions.md)
+# how 较高 0.26 → 0.05 of tuning-half answers, the four it took all right). 2 and 4 tried (bench/results/decisions.md)
 READER_STATES = 3.0
 ABSENT_NAMED = 3
 
