@@ -251,13 +251,13 @@ class Answerer:
         if coverage(idf, texts) < CONFIDENT_COVERAGE:
             return False
         asked = analyse(answer.standalone_question)
-        if not reads_as_answered(asked, [c.quote for c in answer.citations]):
-            return False
         stating = [c for c in answer.citations if not asked.asks_single_fact or stated_answer(asked, c.quote)]
-        return any(
+        covered = any(
             coverage(idf, [f"{c.place or ''}{c.title}{''.join(c.section)}{c.quote}"]) >= STATED_COVERAGE
             for c in stating
         )
+        # the reader last: it costs the most, and only a covered answer needs it
+        return covered and reads_as_answered(asked, [c.quote for c in answer.citations])
 
     def official_wording(self, question: str, deadline: float | None = None) -> tuple[list[str], LLMError | None]:
         """With an LLM: the question reworded as the reports would put it (searched beside the user's own

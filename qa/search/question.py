@@ -45,11 +45,10 @@ QUESTION_WORDS = re.compile(
 # Questions about how places do something want many places, not five passages of one report.
 ASKS_SURVEY = re.compile(r"各地|其他地方|其它地方|别的地方|哪些地方|外地|兄弟|类似|相似|经验|做法")
 # A request for what other places did: their practice, not the user's own place's.
-ASKS_OTHER_PLACES = re.compile(r"各地|其他|其它|别的|哪些地方|外地|兄弟|类似|相似|借鉴")
+_ELSEWHERE = r"各地|外地|兄弟|类似|相似|借鉴"
+ASKS_OTHER_PLACES = re.compile(_ELSEWHERE + r"|其他|其它|别的|哪些地方")
 # ... said outright ("请提供类似经验", "别的地方是怎么弄的"), not a list of places asked ("分布在哪些地方")
-_ASKS_PRACTICE_ELSEWHERE = re.compile(
-    r"各地|其他地方|其它地方|别的地方|外地|兄弟|类似|相似|借鉴|可以参考|可供参考|经验材料"
-)
+_ASKS_PRACTICE_ELSEWHERE = re.compile(_ELSEWHERE + r"|其他地方|其它地方|别的地方|可以参考|可供参考|经验材料")
 
 ASKS_FOR_NUMBER = re.compile(r"多少|" + _HOW_MANY + r"|哪一年|哪年|什么时候|何时|比例|比重|多大|多长|多高|多远|多久")
 # "…的 <slot> 是/为 什么/谁/哪…/几/多少": the slot is what the question asks for. Questions asking how
